@@ -1,0 +1,65 @@
+// The plugin's configuration: every `plugin_opt_<name>` of the contract,
+// parsed and validated once at init, then read-only.
+//
+// Thread safety: a Config is immutable after parsing; share it freely.
+#ifndef TKMPROM_CONFIG_H_
+#define TKMPROM_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tkmprom {
+
+struct Config {
+  // http_listen, split: host is a numeric IPv4 or IPv6 address (no brackets).
+  std::string http_host = "127.0.0.1";
+  uint16_t http_port = 10883;
+  bool http_ipv6 = false;
+
+  double request_timeout_s = 30;
+  double device_timeout_s = 2100;
+  double symbol_expiry_s = 86400;
+  std::vector<double> latency_buckets = {0.1, 0.5, 1, 2, 5, 10, 30, 60};
+  double quantile_window_s = 300;
+  uint64_t ranking_min_requests = 10;
+  uint64_t max_devices = 100000;
+  uint64_t max_symbols = 10000;
+  bool per_device_metrics = false;
+  std::string device_id_pattern = "^[0-9A-F]{12}$";
+  std::string http_auth_file;
+  std::string http_tls_cert;
+  std::string http_tls_key;
+
+  // The options as written, by name, for comparing two inits.
+  std::map<std::string, std::string> given;
+
+  // True while device_id_pattern is the default, so the hook's hand-written
+  // check classifies device topics and no regex is needed.
+  bool DefaultDevicePattern() const;
+
+  static int64_t ToNanos(double seconds) { return static_cast<int64_t>(seconds * 1e9); }
+};
+
+enum class OptionResult { kOk, kUnknown, kBad };
+
+// Applies one option to `config`. On kBad and kUnknown, `message` is one log
+// line naming the option, the value and what is accepted.
+OptionResult ApplyOption(std::string_view name, std::string_view value, Config* config,
+                         std::string* message);
+
+// Checks what one option cannot check alone (TLS needs both files). Returns an
+// empty string when the configuration is usable, else one log line.
+std::string ValidateConfig(const Config& config);
+
+// Names of the options whose given values differ between two configurations.
+std::vector<std::string> DifferingOptions(const Config& a, const Config& b);
+
+// The names the contract defines, in the contract's order.
+const std::vector<std::string>& KnownOptionNames();
+
+}  // namespace tkmprom
+
+#endif  // TKMPROM_CONFIG_H_

@@ -1,0 +1,63 @@
+// What the engine thread hands to the HTTP threads: an immutable picture of
+// every table at one moment, rendered by the exposition writer and the JSON
+// endpoints without touching the engine.
+//
+// Thread safety: built by the engine thread, then only read (through a
+// shared_ptr<const Snapshot>) by any number of threads.
+#ifndef TKMPROM_SNAPSHOT_H_
+#define TKMPROM_SNAPSHOT_H_
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tkmprom/metric_family.h"
+
+namespace tkmprom {
+
+// One symbol over the last quantile_window, for /api/v1/symbols/slowest.
+struct SymbolWindow {
+  std::string symbol;
+  double avg_latency_s = 0;  // NaN when nothing was answered in the window
+  double p95_latency_s = 0;  // NaN when nothing was answered in the window
+  double timeout_rate = 0;   // timeouts / requests resolved in the window (0 if none)
+  uint64_t requests = 0;     // requests seen in the window
+};
+
+// One device's current state, for /api/v1/devices/<id>. Optional numeric
+// fields are negative when never reported.
+struct DeviceState {
+  std::string device_id;
+  std::string firmware_version;  // "" until a heartbeat said it
+  std::string inner_version;
+  std::string flash_id;
+  bool online = false;
+  double last_seen_age_s = 0;       // since the last heartbeat, boot or request
+  double last_heartbeat_age_s = -1;  // -1: no heartbeat yet
+  int64_t battery = -1;
+  int64_t vin = -1;
+  int64_t uptime_s = -1;
+  int64_t charging = -1;  // 0 / 1, -1 unknown
+  int64_t wifi_disconnects = -1;
+  int64_t xmc = -1;
+  uint64_t boots = 0;
+  uint64_t requests = 0;
+  uint64_t responses = 0;
+  uint64_t errors = 0;
+  uint64_t timeouts = 0;
+  uint64_t pending = 0;
+  std::string last_symbol;  // symbol learned for symbol-less requests, "" if none
+};
+
+struct Snapshot {
+  uint64_t generation = 0;   // increases with every snapshot the engine builds
+  int64_t built_at_ns = 0;   // engine clock (broker monotonic) when built
+  std::vector<MetricFamily> families;
+  std::vector<SymbolWindow> symbols;  // every tracked symbol, unordered
+  std::unordered_map<std::string, DeviceState> devices;
+};
+
+}  // namespace tkmprom
+
+#endif  // TKMPROM_SNAPSHOT_H_
