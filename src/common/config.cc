@@ -1,7 +1,215 @@
 #include "tkmprom/config.h"
 
-namespace tkmprom {
+#include <arpa/inet.h>
+#include <unistd.h>
 
-bool Config::DefaultDevicePattern() const { return device_id_pattern == "^[0-9A-F]{12}$"; }
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <regex>
+#include <string>
+
+namespace tkmprom {
+namespace {
+
+constexpr char kDefaultDevicePattern[] = "^[0-9A-F]{12}$";
+
+std::string Bad(std::string_view name, std::string_view value, std::string_view accepted) {
+  std::string m = "tkmprom: invalid value '";
+  m.append(value).append("' for plugin_opt_").append(name).append("; accepted: ");
+  m.append(accepted);
+  return m;
+}
+
+// Parses a decimal number with nothing around it (strtod accepts leading
+// blanks, hex and "inf"; none of them belong in a config file).
+bool ParseNumber(std::string_view text, double* out) {
+  if (text.empty() || text.size() > 64) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) {
+      return false;
+    }
+  }
+  std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  if (errno != 0 || end != s.c_str() + s.size() || !std::isfinite(v)) return false;
+  *out = v;
+  return true;
+}
+
+bool ParseUnsigned(std::string_view text, uint64_t* out) {
+  if (text.empty() || text.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool ParseSeconds(std::string_view text, double min, double max, double* out) {
+  double v = 0;
+  if (!ParseNumber(text, &v) || v < min || v > max) return false;
+  *out = v;
+  return true;
+}
+
+bool ParseBool(std::string_view text, bool* out) {
+  if (text == "true" || text == "yes" || text == "on" || text == "1") {
+    *out = true;
+    return true;
+  }
+  if (text == "false" || text == "no" || text == "off" || text == "0") {
+    *out = false;
+    return true;
+  }
+  return false;
+}
+
+// address:port with a numeric IPv4 address or a bracketed IPv6 address.
+bool ParseListen(std::string_view text, Config* config) {
+  std::string host;
+  std::string_view port_text;
+  bool ipv6 = false;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return false;
+    }
+    host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+    ipv6 = true;
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  uint64_t port = 0;
+  if (!ParseUnsigned(port_text, &port) || port == 0 || port > 65535) return false;
+  unsigned char buf[sizeof(struct in6_addr)];
+  if (inet_pton(ipv6 ? AF_INET6 : AF_INET, host.c_str(), buf) != 1) return false;
+  config->http_host = host;
+  config->http_port = static_cast<uint16_t>(port);
+  config->http_ipv6 = ipv6;
+  return true;
+}
+
+bool ParseBuckets(std::string_view text, std::vector<double>* out) {
+  std::vector<double> buckets;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    double v = 0;
+    if (!ParseNumber(text.substr(start, comma - start), &v) || v <= 0) return false;
+    if (!buckets.empty() && v <= buckets.back()) return false;
+    buckets.push_back(v);
+    start = comma + 1;
+  }
+  if (buckets.empty() || buckets.size() > 64) return false;
+  *out = std::move(buckets);
+  return true;
+}
+
+bool ValidPattern(const std::string& pattern) {
+  try {
+    std::regex re(pattern, std::regex::ECMAScript);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+bool Config::DefaultDevicePattern() const { return device_id_pattern == kDefaultDevicePattern; }
+
+const std::vector<std::string>& KnownOptionNames() {
+  static const std::vector<std::string> kNames = {
+      "http_listen",     "request_timeout",    "device_timeout",       "symbol_expiry",
+      "latency_buckets", "quantile_window",    "ranking_min_requests", "max_devices",
+      "max_symbols",     "per_device_metrics", "device_id_pattern",    "http_auth_file",
+      "http_tls_cert",   "http_tls_key"};
+  return kNames;
+}
+
+OptionResult ApplyOption(std::string_view name, std::string_view value, Config* config,
+                         std::string* message) {
+  bool ok = true;
+  const char* accepted = "";
+  if (name == "http_listen") {
+    ok = ParseListen(value, config);
+    accepted = "IPv4:port or [IPv6]:port with a numeric address, e.g. 127.0.0.1:10883";
+  } else if (name == "request_timeout") {
+    ok = ParseSeconds(value, 0.001, 86400, &config->request_timeout_s);
+    accepted = "seconds, a number from 0.001 to 86400";
+  } else if (name == "device_timeout") {
+    ok = ParseSeconds(value, 0.001, 30 * 86400, &config->device_timeout_s);
+    accepted = "seconds, a number from 0.001 to 2592000";
+  } else if (name == "symbol_expiry") {
+    ok = ParseSeconds(value, 0.001, 365 * 86400, &config->symbol_expiry_s);
+    accepted = "seconds, a number from 0.001 to 31536000";
+  } else if (name == "latency_buckets") {
+    ok = ParseBuckets(value, &config->latency_buckets);
+    accepted = "1 to 64 positive numbers of seconds, strictly ascending, comma-separated";
+  } else if (name == "quantile_window") {
+    ok = ParseSeconds(value, 0.01, 86400, &config->quantile_window_s);
+    accepted = "seconds, a number from 0.01 to 86400";
+  } else if (name == "ranking_min_requests") {
+    ok = ParseUnsigned(value, &config->ranking_min_requests);
+    accepted = "a non-negative integer";
+  } else if (name == "max_devices") {
+    ok = ParseUnsigned(value, &config->max_devices) && config->max_devices >= 1 &&
+         config->max_devices <= 10000000;
+    accepted = "an integer from 1 to 10000000";
+  } else if (name == "max_symbols") {
+    ok = ParseUnsigned(value, &config->max_symbols) && config->max_symbols >= 1 &&
+         config->max_symbols <= 1000000;
+    accepted = "an integer from 1 to 1000000";
+  } else if (name == "per_device_metrics") {
+    ok = ParseBool(value, &config->per_device_metrics);
+    accepted = "true or false";
+  } else if (name == "device_id_pattern") {
+    ok = !value.empty() && value.size() <= 1024 && ValidPattern(std::string(value));
+    if (ok) config->device_id_pattern = std::string(value);
+    accepted = "a non-empty ECMAScript regular expression";
+  } else if (name == "http_auth_file" || name == "http_tls_cert" || name == "http_tls_key") {
+    // Refusing beats serving the metrics unprotected when the operator asked for protection.
+    ok = false;
+    accepted = "nothing yet: HTTP authentication and TLS are not supported by this version";
+  } else {
+    *message = "tkmprom: unknown option plugin_opt_" + std::string(name) + " ignored";
+    return OptionResult::kUnknown;
+  }
+  if (!ok) {
+    *message = Bad(name, value, accepted);
+    return OptionResult::kBad;
+  }
+  config->given[std::string(name)] = std::string(value);
+  return OptionResult::kOk;
+}
+
+std::string ValidateConfig(const Config& config) {
+  if (config.http_tls_cert.empty() != config.http_tls_key.empty()) {
+    return "tkmprom: plugin_opt_http_tls_cert and plugin_opt_http_tls_key must be given together";
+  }
+  return "";
+}
+
+std::vector<std::string> DifferingOptions(const Config& a, const Config& b) {
+  std::vector<std::string> names;
+  for (const std::string& name : KnownOptionNames()) {
+    auto ia = a.given.find(name);
+    auto ib = b.given.find(name);
+    const bool has_a = ia != a.given.end();
+    const bool has_b = ib != b.given.end();
+    if (has_a != has_b || (has_a && ia->second != ib->second)) names.push_back(name);
+  }
+  return names;
+}
 
 }  // namespace tkmprom

@@ -1,0 +1,122 @@
+#include "tkmprom/config.h"
+
+#include <gtest/gtest.h>
+
+namespace tkmprom {
+namespace {
+
+OptionResult Apply(Config* c, const char* name, const char* value, std::string* msg = nullptr) {
+  std::string m;
+  OptionResult r = ApplyOption(name, value, c, &m);
+  if (msg != nullptr) *msg = m;
+  return r;
+}
+
+TEST(ConfigTest, DefaultsMatchTheContract) {
+  Config c;
+  EXPECT_EQ(c.http_host, "127.0.0.1");
+  EXPECT_EQ(c.http_port, 10883);
+  EXPECT_EQ(c.request_timeout_s, 30);
+  EXPECT_EQ(c.device_timeout_s, 2100);
+  EXPECT_EQ(c.symbol_expiry_s, 86400);
+  EXPECT_EQ(c.latency_buckets, (std::vector<double>{0.1, 0.5, 1, 2, 5, 10, 30, 60}));
+  EXPECT_EQ(c.quantile_window_s, 300);
+  EXPECT_EQ(c.ranking_min_requests, 10u);
+  EXPECT_EQ(c.max_devices, 100000u);
+  EXPECT_EQ(c.max_symbols, 10000u);
+  EXPECT_FALSE(c.per_device_metrics);
+  EXPECT_TRUE(c.DefaultDevicePattern());
+}
+
+TEST(ConfigTest, AcceptsEveryOptionWithAGoodValue) {
+  Config c;
+  EXPECT_EQ(Apply(&c, "http_listen", "0.0.0.0:9999"), OptionResult::kOk);
+  EXPECT_EQ(c.http_host, "0.0.0.0");
+  EXPECT_EQ(c.http_port, 9999);
+  EXPECT_FALSE(c.http_ipv6);
+  EXPECT_EQ(Apply(&c, "http_listen", "[::1]:10883"), OptionResult::kOk);
+  EXPECT_EQ(c.http_host, "::1");
+  EXPECT_TRUE(c.http_ipv6);
+  EXPECT_EQ(Apply(&c, "request_timeout", "2.5"), OptionResult::kOk);
+  EXPECT_EQ(c.request_timeout_s, 2.5);
+  EXPECT_EQ(Apply(&c, "device_timeout", "600"), OptionResult::kOk);
+  EXPECT_EQ(c.device_timeout_s, 600);
+  EXPECT_EQ(Apply(&c, "symbol_expiry", "3600"), OptionResult::kOk);
+  EXPECT_EQ(c.symbol_expiry_s, 3600);
+  EXPECT_EQ(Apply(&c, "latency_buckets", "0.05,0.25,1"), OptionResult::kOk);
+  EXPECT_EQ(c.latency_buckets, (std::vector<double>{0.05, 0.25, 1}));
+  EXPECT_EQ(Apply(&c, "quantile_window", "60"), OptionResult::kOk);
+  EXPECT_EQ(c.quantile_window_s, 60);
+  EXPECT_EQ(Apply(&c, "ranking_min_requests", "0"), OptionResult::kOk);
+  EXPECT_EQ(c.ranking_min_requests, 0u);
+  EXPECT_EQ(Apply(&c, "max_devices", "5"), OptionResult::kOk);
+  EXPECT_EQ(c.max_devices, 5u);
+  EXPECT_EQ(Apply(&c, "max_symbols", "7"), OptionResult::kOk);
+  EXPECT_EQ(c.max_symbols, 7u);
+  EXPECT_EQ(Apply(&c, "per_device_metrics", "true"), OptionResult::kOk);
+  EXPECT_TRUE(c.per_device_metrics);
+  EXPECT_EQ(Apply(&c, "device_id_pattern", "^dev-[0-9]+$"), OptionResult::kOk);
+  EXPECT_EQ(c.device_id_pattern, "^dev-[0-9]+$");
+  EXPECT_FALSE(c.DefaultDevicePattern());
+}
+
+struct BadCase {
+  const char* name;
+  const char* value;
+};
+
+class BadValueTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadValueTest, IsRefusedWithALineNamingOptionValueAndAccepted) {
+  Config c;
+  std::string msg;
+  EXPECT_EQ(Apply(&c, GetParam().name, GetParam().value, &msg), OptionResult::kBad);
+  EXPECT_NE(msg.find(std::string("plugin_opt_") + GetParam().name), std::string::npos) << msg;
+  EXPECT_NE(msg.find(std::string("'") + GetParam().value + "'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("accepted: "), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos);
+  EXPECT_TRUE(c.given.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllOptions, BadValueTest,
+    ::testing::Values(BadCase{"http_listen", "localhost:10883"}, BadCase{"http_listen", "10883"},
+                      BadCase{"http_listen", "127.0.0.1:0"},
+                      BadCase{"http_listen", "127.0.0.1:65536"},
+                      BadCase{"http_listen", "::1:10883"}, BadCase{"http_listen", "[::1]10883"},
+                      BadCase{"http_listen", "1.2.3:80"}, BadCase{"request_timeout", "0"},
+                      BadCase{"request_timeout", "-1"}, BadCase{"request_timeout", "30s"},
+                      BadCase{"request_timeout", " 30"}, BadCase{"request_timeout", "inf"},
+                      BadCase{"request_timeout", "0x10"}, BadCase{"device_timeout", ""},
+                      BadCase{"symbol_expiry", "abc"}, BadCase{"latency_buckets", "1,0.5"},
+                      BadCase{"latency_buckets", "0.1,,1"}, BadCase{"latency_buckets", "0,1"},
+                      BadCase{"latency_buckets", ""}, BadCase{"latency_buckets", "1,1"},
+                      BadCase{"quantile_window", "0"}, BadCase{"ranking_min_requests", "-3"},
+                      BadCase{"ranking_min_requests", "1.5"}, BadCase{"max_devices", "0"},
+                      BadCase{"max_devices", "99999999999"}, BadCase{"max_symbols", "many"},
+                      BadCase{"per_device_metrics", "maybe"}, BadCase{"device_id_pattern", "([0-9"},
+                      BadCase{"device_id_pattern", ""},
+                      BadCase{"http_auth_file", "/etc/tkmprom/htpasswd"},
+                      BadCase{"http_tls_cert", "/etc/tkmprom/cert.pem"},
+                      BadCase{"http_tls_key", "/etc/tkmprom/key.pem"}));
+
+TEST(ConfigTest, UnknownOptionIsReportedNotApplied) {
+  Config c;
+  std::string msg;
+  EXPECT_EQ(Apply(&c, "http_listn", "1.2.3.4:5", &msg), OptionResult::kUnknown);
+  EXPECT_NE(msg.find("plugin_opt_http_listn"), std::string::npos);
+  EXPECT_EQ(c.http_host, "127.0.0.1");
+}
+
+TEST(ConfigTest, DifferingOptionsNamesChangedAndMissingOnes) {
+  Config a, b;
+  Apply(&a, "request_timeout", "10");
+  Apply(&b, "request_timeout", "10");
+  EXPECT_TRUE(DifferingOptions(a, b).empty());
+  Apply(&b, "request_timeout", "11");
+  Apply(&a, "max_symbols", "5");
+  EXPECT_EQ(DifferingOptions(a, b), (std::vector<std::string>{"request_timeout", "max_symbols"}));
+}
+
+}  // namespace
+}  // namespace tkmprom
