@@ -37,8 +37,6 @@ std::unique_ptr<SharedRegion> SharedRegion::Create(uint64_t message_ring_bytes,
   for (auto& c : region->counters_->received) c.store(0, std::memory_order_relaxed);
   region->counters_->dropped.store(0, std::memory_order_relaxed);
   region->counters_->companion_restarts.store(0, std::memory_order_relaxed);
-  region->counters_->supervisor_restarts.store(0, std::memory_order_relaxed);
-  region->counters_->promoted_to_device.store(0, std::memory_order_relaxed);
   char* headers = p + RoundUp(sizeof(SharedCounters), alignof(RingHeader));
   region->message_header_ = new (headers) RingHeader();
   region->supervisor_log_header_ = new (headers + sizeof(RingHeader)) RingHeader();

@@ -27,13 +27,9 @@ struct SharedCounters {
   // Writer: the broker's hook.
   std::atomic<uint64_t> received[kMessageKindCount];
   std::atomic<uint64_t> dropped;
-  // Writer: the supervisor.
+  // Writer: the supervisor; the broker when it replaces a dead supervisor
+  // (never both at once: the old supervisor is gone, the new one not forked).
   alignas(64) std::atomic<uint64_t> companion_restarts;
-  // Writer: the broker (its tick / cleanup).
-  std::atomic<uint64_t> supervisor_restarts;
-  // Writer: the companion. Publishes of kOther topics the engine promoted to
-  // device_message under a custom device_id_pattern.
-  alignas(64) std::atomic<uint64_t> promoted_to_device;
 };
 
 // Adds `n` to a counter that only the calling process writes.
