@@ -1,0 +1,90 @@
+// A log-bucketed quantile sketch (DDSketch-style) for positive latencies in
+// seconds, behind the per-symbol summary quantiles (plugin-contract.md §4:
+// tickrmeter_symbol_latency_seconds, "within 1 % relative error").
+//
+// Accuracy: relative accuracy alpha = 0.009. Bucket i holds the values in
+// (gamma^(i-1), gamma^i] with gamma = (1 + alpha) / (1 - alpha) and answers with
+// 2 * gamma^i / (gamma + 1), so every answer is within 0.9 % (plus rounding) of
+// the exact sample at the same rank. The smallest and largest samples are kept
+// exactly: ranks 0 and Count() - 1 answer them, and other answers are clamped
+// to them, so a constant series, a single sample or two samples are exact.
+//
+// Range: values <= 1e-6 s (and negative values) go into a zero bucket and
+// are answered as 0 (clamped to the smallest sample); values above 1e5 s are
+// counted in the top bucket. NaN and infinite values are ignored.
+//
+// Memory: up to kSparseCapacity distinct buckets are held inline (no heap).
+// Beyond that the sketch switches to a dense array that covers only the
+// range of buckets in use (plus a little slack), at most kNumBuckets
+// counters. Clear() goes back to the sparse form but keeps the dense array's
+// memory for reuse, so a sketch that is cleared and refilled with a similar
+// distribution does not allocate again.
+//
+// Thread safety: not thread-safe. One owner thread calls everything; const
+// methods may run concurrently only with other const methods.
+#ifndef TKMPROM_ENGINE_QUANTILE_SKETCH_H_
+#define TKMPROM_ENGINE_QUANTILE_SKETCH_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace tkmprom {
+
+class QuantileSketch {
+ public:
+  // Bucket keys are bucket indices shifted to start at 0: key 0 holds
+  // (1e-6, gamma^-767], key kNumBuckets - 1 everything above gamma^639 (~1e5 s).
+  static constexpr int kNumBuckets = 1408;
+  // Distinct buckets held inline before the sketch goes dense.
+  static constexpr int kSparseCapacity = 16;
+
+  void Add(double seconds);
+  void Merge(const QuantileSketch& other);
+  void Clear();  // keeps the dense array's memory for reuse
+
+  uint64_t Count() const { return count_; }
+  double Sum() const { return sum_; }
+
+  // q in [0, 1] (clamped). The exact reference is the sorted samples' element
+  // at 0-based rank floor(q * (Count() - 1)). NaN when empty or q is NaN.
+  double Quantile(double q) const;
+
+  // Approximate heap + inline bytes, for tests and memory budgets.
+  size_t MemoryBytes() const;
+
+ private:
+  static int KeyOf(double seconds);
+  static double ValueOf(int key);
+
+  void AddKey(int key, uint32_t n);
+  void ConvertToDense();
+  // Makes the dense array cover keys [lo, hi] (which include every key in
+  // use), moving or reallocating it; the caller then updates used_lo_/used_hi_.
+  void Cover(int lo, int hi);
+  // Dense only: extends the used range to include keys [lo, hi].
+  void Widen(int lo, int hi);
+  double Clamped(double value) const;
+
+  // Dense form: buckets_[k - base_] counts key k; every counter outside
+  // [used_lo_, used_hi_] is zero, and all are zero while sparse.
+  std::vector<uint32_t> buckets_;
+  uint16_t base_ = 0;
+  uint16_t used_lo_ = 0;
+  uint16_t used_hi_ = 0;
+  bool dense_ = false;
+  uint8_t sparse_size_ = 0;
+  // Sparse form: sparse_keys_[0, sparse_size_) ascending, with their counts.
+  uint16_t sparse_keys_[kSparseCapacity] = {};
+  uint32_t sparse_counts_[kSparseCapacity] = {};
+
+  uint64_t count_ = 0;
+  uint64_t zero_count_ = 0;
+  double sum_ = 0;
+  double min_ = 0;  // meaningful only while count_ > 0
+  double max_ = 0;
+};
+
+}  // namespace tkmprom
+
+#endif  // TKMPROM_ENGINE_QUANTILE_SKETCH_H_
