@@ -1,0 +1,264 @@
+"""Integration-test harness: a real mosquitto with the built plugin, a real
+MQTT client (paho) and real HTTP scrapes.
+
+Environment (set by meson): TKMPROM_PLUGIN (the built tkmprom.so),
+MOSQUITTO (the broker binary), PROMTOOL (optional).
+"""
+
+import gzip
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import paho.mqtt.client as mqtt
+
+PLUGIN = os.environ.get("TKMPROM_PLUGIN", "")
+MOSQUITTO = os.environ.get("MOSQUITTO", shutil.which("mosquitto") or "/usr/sbin/mosquitto")
+PROMTOOL = os.environ.get("PROMTOOL", shutil.which("promtool") or "")
+
+DEFAULT_WAIT_S = 15.0
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=DEFAULT_WAIT_S, interval=0.05, what="condition"):
+    """Polls predicate until it returns a truthy value; raises on deadline."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """{(name, ((label, value), ...)): float} for every sample line."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        if not m:
+            raise AssertionError("unparsable exposition line: %r" % line)
+        labels = tuple(sorted(_LABEL.findall(m.group(3) or "")))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def value(metrics, name, **labels):
+    return metrics.get((name, tuple(sorted(labels.items()))))
+
+
+def series(metrics, name):
+    """{labels-dict-as-tuple: value} of one metric name."""
+    return {k[1]: v for k, v in metrics.items() if k[0] == name}
+
+
+class Broker:
+    """One mosquitto process with the plugin, on free loopback ports."""
+
+    def __init__(self, options=None, extra_conf="", plugin=True, per_listener=False,
+                 listeners=1):
+        self.dir = tempfile.mkdtemp(prefix="tkmprom-it-")
+        self.ports = [free_port() for _ in range(listeners)]
+        self.port = self.ports[0]
+        self.http_port = free_port()
+        self.options = {"http_listen": "127.0.0.1:%d" % self.http_port}
+        self.options.update(options or {})
+        lines = ["user root", "allow_anonymous true", "log_type all",
+                 "log_dest file %s/mosquitto.log" % self.dir, "persistence false"]
+        plugin_lines = ["plugin %s" % PLUGIN] + [
+            "plugin_opt_%s %s" % (k, v) for k, v in self.options.items()] if plugin else []
+        if per_listener:
+            # Each listener loads the plugin: init runs once per listener.
+            lines.append("per_listener_settings true")
+            for p in self.ports:
+                lines += ["listener %d 127.0.0.1" % p, "allow_anonymous true"] + plugin_lines
+        else:
+            lines += plugin_lines
+            lines += ["listener %d 127.0.0.1" % p for p in self.ports]
+        lines.append(extra_conf)
+        self.conf = os.path.join(self.dir, "mosquitto.conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.proc = None
+
+    @property
+    def log_path(self):
+        return os.path.join(self.dir, "mosquitto.log")
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def start(self, expect_http=True):
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_until(lambda: self._mqtt_up() or self.proc.poll() is not None,
+                   what="broker to listen")
+        if self.proc.poll() is not None:
+            raise AssertionError("broker exited with %s; log:\n%s" % (self.proc.returncode,
+                                                                     self.log()))
+        if expect_http:
+            wait_until(lambda: self.http_status("/healthz") == 200, what="companion /healthz")
+        return self
+
+    def run_expecting_failure(self, timeout=10):
+        """Starts the broker and returns its exit code (it must exit by itself)."""
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise AssertionError("broker kept running; log:\n" + self.log())
+
+    def _mqtt_up(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+    # --- processes ----------------------------------------------------------
+
+    def children(self, name=None):
+        """pids of processes whose parent is pid (name: their comm)."""
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            comm = stat[stat.index("(") + 1:stat.rindex(")")]
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            found.append((int(entry), ppid, comm))
+        return found
+
+    def descendants(self):
+        procs = self.children()
+        result, frontier = [], [self.proc.pid]
+        while frontier:
+            parent = frontier.pop()
+            for pid, ppid, comm in procs:
+                if ppid == parent:
+                    result.append((pid, comm))
+                    frontier.append(pid)
+        return result
+
+    def companion_pid(self):
+        for pid, comm in self.descendants():
+            if comm == "tkmprom":
+                return pid
+        return None
+
+    def thread_count(self):
+        return len(os.listdir("/proc/%d/task" % self.proc.pid))
+
+    # --- HTTP ---------------------------------------------------------------
+
+    def http(self, path, headers=None, method="GET"):
+        """(status, headers-dict, body bytes); never raises for HTTP errors."""
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.http_port, path),
+                                     headers=headers or {}, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+        except (urllib.error.URLError, OSError):
+            return None, {}, b""
+
+    def http_status(self, path):
+        return self.http(path)[0]
+
+    def metrics_text(self, headers=None):
+        status, hdrs, body = self.http("/metrics", headers)
+        if status != 200:
+            raise AssertionError("/metrics answered %s" % status)
+        if hdrs.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        return body.decode()
+
+    def metrics(self):
+        return parse_metrics(self.metrics_text())
+
+    def wait_metric(self, name, expected, timeout=DEFAULT_WAIT_S, **labels):
+        """Waits until metric name{labels} == expected; returns all metrics."""
+        state = {}
+
+        def check():
+            state["m"] = self.metrics()
+            return value(state["m"], name, **labels) == expected
+
+        try:
+            wait_until(check, timeout=timeout, interval=0.2,
+                       what="%s%r == %r" % (name, labels, expected))
+        except AssertionError:
+            raise AssertionError("%s%r is %r, expected %r" % (
+                name, labels, value(state.get("m", {}), name, **labels), expected))
+        return state["m"]
+
+    # --- MQTT ---------------------------------------------------------------
+
+    def client(self, client_id="", port=None):
+        c = mqtt.Client(client_id=client_id, clean_session=True)
+        c.connect("127.0.0.1", port or self.port, keepalive=30)
+        c.loop_start()
+        return c
+
+
+def publish_all(client, messages):
+    """messages: iterable of (topic, payload, qos, retain); waits for each."""
+    for topic, payload, qos, retain in messages:
+        info = client.publish(topic, payload, qos=qos, retain=retain)
+        info.wait_for_publish()
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise AssertionError("publish to %s failed: %s" % (topic, info.rc))
+
+
+def close(client):
+    client.loop_stop()
+    client.disconnect()
