@@ -1,1 +1,320 @@
-// placeholder
+#include "src/http/http_server.h"
+
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "src/exposition/negotiation.h"
+#include "src/exposition/text_writer.h"
+#include "src/http/api_json.h"
+
+namespace tkmprom {
+namespace {
+
+constexpr unsigned kThreadPoolSize = 2;
+constexpr unsigned kConnectionLimit = 64;
+constexpr unsigned kConnectionTimeoutS = 10;
+
+constexpr char kTextPlain[] = "text/plain; charset=utf-8";
+constexpr char kTextHtml[] = "text/html; charset=utf-8";
+constexpr char kJson[] = "application/json";
+constexpr char kDevicesPrefix[] = "/api/v1/devices/";
+
+// No script, style, image, frame or form: the page is plain links.
+constexpr char kLandingCsp[] =
+    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+constexpr char kLandingPage[] = R"(<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>tkmprom</title>
+</head>
+<body>
+<h1>tkmprom</h1>
+<p>Prometheus metrics about the TickrMeter fleet seen by this Mosquitto broker.</p>
+<ul>
+<li><a href="/metrics">/metrics</a> &mdash; the exposition (Prometheus text 0.0.4, or OpenMetrics 1.0 when the <code>Accept</code> header asks for it; gzip when allowed)</li>
+<li><a href="/healthz">/healthz</a> &mdash; answers <code>ok</code> while the plugin runs</li>
+<li><a href="/api/v1/symbols/slowest">/api/v1/symbols/slowest</a> &mdash; JSON, the slowest symbols over the quantile window; <code>?limit=N</code> (default 10, at most 1000)</li>
+<li><code>/api/v1/devices/&lt;device_id&gt;</code> &mdash; JSON, one device's current state (404 if unknown), for example <code>/api/v1/devices/A1B2C3D4E5F6</code></li>
+</ul>
+</body>
+</html>
+)";
+
+struct Header {
+  const char* name;
+  const char* value;
+};
+
+bool AddHeaders(MHD_Response* response, const char* content_type,
+                std::initializer_list<Header> extra) {
+  if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES) {
+    return false;
+  }
+  for (const Header& h : extra) {
+    if (MHD_add_response_header(response, h.name, h.value) != MHD_YES) return false;
+  }
+  return true;
+}
+
+MHD_Result QueueAndRelease(MHD_Connection* connection, unsigned status, MHD_Response* response) {
+  MHD_Result result = MHD_queue_response(connection, status, response);
+  MHD_destroy_response(response);  // the queued response holds its own reference
+  return result;
+}
+
+// A small response whose bytes libmicrohttpd copies.
+MHD_Result QueueCopy(MHD_Connection* connection, unsigned status, std::string_view body,
+                     const char* content_type, std::initializer_list<Header> extra = {}) {
+  MHD_Response* response = MHD_create_response_from_buffer(
+      body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+  if (response == nullptr) return MHD_NO;
+  if (!AddHeaders(response, content_type, extra)) {
+    MHD_destroy_response(response);
+    return MHD_NO;
+  }
+  return QueueAndRelease(connection, status, response);
+}
+
+void ReleaseBody(void* cls) { delete static_cast<std::shared_ptr<const RenderedBody>*>(cls); }
+
+// A response that points into the cached body without copying it; the body
+// stays alive until libmicrohttpd destroys the response (after the last byte
+// is sent, or when the connection dies).
+MHD_Result QueueCached(MHD_Connection* connection, std::shared_ptr<const RenderedBody> body,
+                       std::initializer_list<Header> extra) {
+  auto pin = std::make_unique<std::shared_ptr<const RenderedBody>>(std::move(body));
+  const std::string& bytes = (*pin)->bytes;
+  MHD_Response* response = MHD_create_response_from_buffer_with_free_callback_cls(
+      bytes.size(), const_cast<char*>(bytes.data()), &ReleaseBody, pin.get());
+  if (response == nullptr) return MHD_NO;
+  const RenderedBody& rendered = **pin;
+  pin.release();  // owned by the response from here on
+  if (!AddHeaders(response, ContentType(rendered.format), extra) ||
+      (rendered.gzip &&
+       MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") != MHD_YES)) {
+    MHD_destroy_response(response);
+    return MHD_NO;
+  }
+  return QueueAndRelease(connection, MHD_HTTP_OK, response);
+}
+
+std::string_view HeaderValue(MHD_Connection* connection, MHD_ValueKind kind, const char* name) {
+  const char* value = MHD_lookup_connection_value(connection, kind, name);
+  return value == nullptr ? std::string_view() : std::string_view(value);
+}
+
+// "" when `fd` is a listening IPv4 or IPv6 TCP socket, else why not.
+std::string CheckListeningSocket(int fd) {
+  int domain = 0;
+  int type = 0;
+  int listening = 0;
+  socklen_t len = sizeof(int);
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) {
+    return std::string("HTTP listening socket unusable: ") + std::strerror(errno);
+  }
+  len = sizeof(int);
+  getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+  len = sizeof(int);
+  getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+  if ((domain != AF_INET && domain != AF_INET6) || type != SOCK_STREAM) {
+    return "HTTP listening socket is not a TCP socket";
+  }
+  if (listening == 0) return "HTTP listening socket is not listening";
+  return "";
+}
+
+}  // namespace
+
+struct HttpServer::Handlers {
+  static MHD_Result Access(void* cls, MHD_Connection* connection, const char* url,
+                           const char* method, const char* /*version*/, const char* /*upload_data*/,
+                           size_t* /*upload_data_size*/, void** /*con_cls*/) {
+    // Nothing may unwind into libmicrohttpd's C frames.
+    try {
+      auto* server = static_cast<HttpServer*>(cls);
+      if (std::strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+          std::strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        return QueueCopy(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+                         kTextPlain, {{MHD_HTTP_HEADER_ALLOW, "GET, HEAD"}});
+      }
+      return Route(server, connection, url == nullptr ? "" : url);
+    } catch (...) {
+      try {
+        return QueueCopy(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n",
+                         kTextPlain);
+      } catch (...) {
+        return MHD_NO;  // libmicrohttpd closes the connection
+      }
+    }
+  }
+
+  static MHD_Result Route(HttpServer* server, MHD_Connection* connection, std::string_view url) {
+    if (url == "/metrics") return Metrics(server, connection);
+    if (url == "/healthz") return QueueCopy(connection, MHD_HTTP_OK, "ok\n", kTextPlain);
+    if (url == "/") {
+      return QueueCopy(
+          connection, MHD_HTTP_OK, kLandingPage, kTextHtml,
+          {{"X-Content-Type-Options", "nosniff"}, {"Content-Security-Policy", kLandingCsp}});
+    }
+    if (url == "/api/v1/symbols/slowest") return Slowest(server, connection);
+    if (url.substr(0, sizeof(kDevicesPrefix) - 1) == kDevicesPrefix) {
+      return Device(server, connection, url.substr(sizeof(kDevicesPrefix) - 1));
+    }
+    return QueueCopy(connection, MHD_HTTP_NOT_FOUND, "not found\n", kTextPlain);
+  }
+
+  static MHD_Result NoSnapshot(MHD_Connection* connection) {
+    return QueueCopy(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                     "no snapshot yet: the engine has not published its first one\n", kTextPlain,
+                     {{MHD_HTTP_HEADER_RETRY_AFTER, "1"}});
+  }
+
+  static MHD_Result Metrics(HttpServer* server, MHD_Connection* connection) {
+    std::shared_ptr<const Snapshot> snapshot = server->holder_->Get();
+    if (snapshot == nullptr) return NoSnapshot(connection);
+    ExpositionFormat format =
+        NegotiateFormat(HeaderValue(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+    bool gzip =
+        AcceptsGzip(HeaderValue(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+    return QueueCached(connection, server->cache_.Get(snapshot, format, gzip),
+                       {{MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding"}});
+  }
+
+  static MHD_Result Slowest(HttpServer* server, MHD_Connection* connection) {
+    size_t limit = kDefaultSlowestLimit;
+    // NULL both when absent and when given without '=': the default either way.
+    if (const char* text =
+            MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "limit")) {
+      std::optional<size_t> parsed = ParseSlowestLimit(text);
+      if (!parsed) {
+        return QueueCopy(connection, MHD_HTTP_BAD_REQUEST,
+                         JsonError("limit must be an integer (1 to 1000)"), kJson);
+      }
+      limit = *parsed;
+    }
+    std::shared_ptr<const Snapshot> snapshot = server->holder_->Get();
+    if (snapshot == nullptr) return NoSnapshot(connection);
+    return QueueCopy(connection, MHD_HTTP_OK,
+                     SlowestSymbolsJson(*snapshot, limit, server->ranking_min_requests_), kJson);
+  }
+
+  static MHD_Result Device(HttpServer* server, MHD_Connection* connection, std::string_view id) {
+    std::shared_ptr<const Snapshot> snapshot = server->holder_->Get();
+    if (snapshot == nullptr) return NoSnapshot(connection);
+    std::optional<std::string> json = DeviceJson(*snapshot, id);
+    if (!json) return QueueCopy(connection, MHD_HTTP_NOT_FOUND, JsonError("unknown device"), kJson);
+    return QueueCopy(connection, MHD_HTTP_OK, *json, kJson);
+  }
+
+  // libmicrohttpd's messages: kept (the last one) for Start()'s error line,
+  // never printed; the companion's stderr is /dev/null.
+  static void Log(void* cls, const char* format, va_list args) {
+    try {
+      char buffer[512];
+      int n = std::vsnprintf(buffer, sizeof(buffer), format, args);
+      if (n < 0) return;
+      std::string_view message(buffer, std::min(static_cast<size_t>(n), sizeof(buffer) - 1));
+      while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
+        message.remove_suffix(1);
+      }
+      auto* server = static_cast<HttpServer*>(cls);
+      std::lock_guard<std::mutex> lock(server->log_mu_);
+      server->last_log_.assign(message);
+    } catch (...) {
+    }
+  }
+};
+
+HttpServer::HttpServer(const Config& config, SnapshotHolder* holder)
+    : ranking_min_requests_(config.ranking_min_requests), holder_(holder) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+std::string HttpServer::Start(int listen_fd) {
+  if (daemon_ != nullptr) return "HTTP server already started";
+  // libmicrohttpd 0.9.75 accepts any descriptor here (a pipe, an unbound
+  // socket) and then serves nothing: check it is what the contract says.
+  if (std::string problem = CheckListeningSocket(listen_fd); !problem.empty()) return problem;
+  int flags = fcntl(listen_fd, F_GETFL);
+  if (flags < 0) {
+    return std::string("HTTP listening socket unusable: ") + std::strerror(errno);
+  }
+  // libmicrohttpd closes the socket it serves on when it stops: give it a
+  // duplicate, so the caller's descriptor survives (a restarted companion, or
+  // a test, serves on it again).
+  int dup_fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 3);
+  if (dup_fd < 0) {
+    return std::string("cannot duplicate the HTTP listening socket: ") + std::strerror(errno);
+  }
+  {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    last_log_.clear();
+  }
+  // MHD_USE_ITC: Stop() then wakes the threads through an eventfd instead of
+  // shutdown() on the listening socket, which would break it for its owner.
+  unsigned mhd_flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  mhd_flags |=
+      MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
+  // clang-format off
+  daemon_ = MHD_start_daemon(
+      mhd_flags, 0, nullptr, nullptr, &Handlers::Access, this,
+      // The logger first, so that no startup message reaches stderr.
+      MHD_OPTION_EXTERNAL_LOGGER, &Handlers::Log, this,
+      MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(dup_fd),
+      MHD_OPTION_THREAD_POOL_SIZE, kThreadPoolSize,
+      MHD_OPTION_CONNECTION_LIMIT, kConnectionLimit,
+      MHD_OPTION_CONNECTION_TIMEOUT, kConnectionTimeoutS,
+      MHD_OPTION_END);
+  // clang-format on
+  if (daemon_ == nullptr) {
+    // Depending on where it failed, libmicrohttpd may have closed it already.
+    if (fcntl(dup_fd, F_GETFD) >= 0) close(dup_fd);
+    fcntl(listen_fd, F_SETFL, flags);
+    std::lock_guard<std::mutex> lock(log_mu_);
+    return "cannot start the HTTP server" + (last_log_.empty() ? "" : ": " + last_log_);
+  }
+  listen_fd_ = listen_fd;
+  saved_fd_flags_ = flags;
+  return "";
+}
+
+void HttpServer::Stop() {
+  if (daemon_ == nullptr) return;
+  // Quiescing hands the (duplicate) listening socket back, so stopping
+  // neither shuts it down nor closes it; it is closed here instead.
+  MHD_socket quiesced = MHD_quiesce_daemon(daemon_);
+  MHD_stop_daemon(daemon_);
+  daemon_ = nullptr;
+  if (quiesced != MHD_INVALID_SOCKET) close(quiesced);
+  // libmicrohttpd made the socket non-blocking; that flag lives in the open
+  // file description the caller shares, so put the caller's flags back.
+  fcntl(listen_fd_, F_SETFL, saved_fd_flags_);
+  listen_fd_ = -1;
+  saved_fd_flags_ = -1;
+}
+
+void HttpServer::PrepareRenders(const std::shared_ptr<const Snapshot>& snapshot) {
+  if (snapshot == nullptr) return;
+  try {
+    cache_.Prepare(snapshot);
+  } catch (...) {
+    // Out of memory: a scrape will try again on its own path.
+  }
+}
+
+}  // namespace tkmprom

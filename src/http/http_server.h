@@ -1,0 +1,79 @@
+// HttpServer: the companion's HTTP listener (libmicrohttpd), serving the
+// endpoints of the plugin contract §3 from the latest published Snapshot:
+//   /metrics                          exposition, from MetricsCache
+//   /healthz                          "ok"
+//   /                                 a small HTML landing page
+//   /api/v1/symbols/slowest?limit=N   JSON (api_json.h)
+//   /api/v1/devices/<id>              JSON (api_json.h)
+// GET and HEAD only (405 otherwise); anything else is 404.
+//
+// The listening socket is bound by the broker before the companion is forked
+// and stays the caller's: the server serves on a duplicate of it, and
+// neither closes nor shuts down the caller's descriptor.
+//
+// Thread safety: Start() and Stop() (and the destructor) are called by the
+// thread that owns the server, never concurrently with each other.
+// PrepareRenders() is called by the engine thread, at any time, also before
+// Start() and after Stop(). Requests are handled on libmicrohttpd's threads,
+// which only read the SnapshotHolder and the MetricsCache.
+#ifndef TKMPROM_SRC_HTTP_HTTP_SERVER_H_
+#define TKMPROM_SRC_HTTP_HTTP_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "src/http/metrics_cache.h"
+#include "src/http/snapshot_holder.h"
+#include "tkmprom/config.h"
+#include "tkmprom/snapshot.h"
+
+struct MHD_Daemon;
+
+namespace tkmprom {
+
+class HttpServer {
+ public:
+  // `holder` must outlive the server. Only config.ranking_min_requests is
+  // read (copied here).
+  HttpServer(const Config& config, SnapshotHolder* holder);
+  ~HttpServer();  // Stop()s.
+
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Serves on `listen_fd`, an already bound and listening TCP socket (IPv4
+  // or IPv6) that the caller keeps owning and keeps open until Stop().
+  // Returns "" on success, else one error line.
+  std::string Start(int listen_fd);
+
+  // Stops accepting, finishes or drops the open connections, joins
+  // libmicrohttpd's threads. The caller's socket stays open and listening
+  // (its blocking mode is restored). Idempotent.
+  void Stop();
+
+  // Renders /metrics for `snapshot` (0.0.4 text, plain and gzip, and any
+  // format asked for before) into the cache, off the request path. Call it
+  // right after SnapshotHolder::Publish(snapshot). Never throws; if memory
+  // runs out, the next scrape renders instead.
+  void PrepareRenders(const std::shared_ptr<const Snapshot>& snapshot);
+
+ private:
+  struct Handlers;  // libmicrohttpd's callbacks, defined in the .cc
+
+  const uint64_t ranking_min_requests_;
+  SnapshotHolder* const holder_;
+  MetricsCache cache_;
+
+  MHD_Daemon* daemon_ = nullptr;
+  int listen_fd_ = -1;       // the caller's socket
+  int saved_fd_flags_ = -1;  // its F_GETFL flags before Start()
+
+  std::mutex log_mu_;
+  std::string last_log_;  // guarded by log_mu_; libmicrohttpd's last message
+};
+
+}  // namespace tkmprom
+
+#endif  // TKMPROM_SRC_HTTP_HTTP_SERVER_H_
