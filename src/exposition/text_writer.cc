@@ -15,6 +15,8 @@ constexpr std::string_view kTotalSuffix = "_total";
 // characters), separators, braces and the newline.
 constexpr size_t kSampleOverhead = 32;
 constexpr size_t kLabelOverhead = 4;  // ="",
+// HELP and TYPE lines beyond the name (twice) and the help text.
+constexpr size_t kFamilyOverhead = 64;
 
 const char* TypeName(MetricType type) {
   switch (type) {
@@ -132,7 +134,7 @@ void AppendSample(const MetricFamily& family, const Sample& sample, ExpositionFo
 size_t EstimateSize(const std::vector<MetricFamily>& families) {
   size_t size = 16;
   for (const MetricFamily& family : families) {
-    size += 2 * family.name.size() + family.help.size() + 40;
+    size += 2 * family.name.size() + family.help.size() + kFamilyOverhead;
     for (const Sample& sample : family.samples) {
       size += family.name.size() + sample.suffix.size() + kSampleOverhead;
       for (const Label& label : sample.labels) {

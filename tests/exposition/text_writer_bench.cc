@@ -1,6 +1,7 @@
 // Rough timing of a full-size /metrics render: 2,000 symbols with the
-// per-symbol families of the plugin contract (§4), 60,000 samples in all,
-// rendered in both formats and gzipped. Prints the best of several runs.
+// per-symbol families of the plugin contract (§4), 24 samples per symbol,
+// padded with 6 more gauges per symbol to 60,000 samples in all, rendered in
+// both formats and gzipped. Prints the best of several runs.
 // Run with `meson test --benchmark --suite exposition -v`.
 #include <algorithm>
 #include <chrono>
@@ -31,7 +32,13 @@ std::vector<MetricFamily> BuildFamilies() {
     families.push_back(std::move(f));
   }
   const char* const kGauges[] = {"tickrmeter_stock_update_pending",
-                                 "tickrmeter_symbol_avg_latency_seconds"};
+                                 "tickrmeter_symbol_avg_latency_seconds",
+                                 "tickrmeter_padding_a",
+                                 "tickrmeter_padding_b",
+                                 "tickrmeter_padding_c",
+                                 "tickrmeter_padding_d",
+                                 "tickrmeter_padding_e",
+                                 "tickrmeter_padding_f"};
   for (const char* gauge : kGauges) {
     MetricFamily f;
     f.name = gauge;
@@ -57,7 +64,9 @@ std::vector<MetricFamily> BuildFamilies() {
       families[c].samples.push_back({"_total", {{"symbol", symbol}}, 1000.0 * i + c});
     }
     families[4].samples.push_back({"", {{"symbol", symbol}}, static_cast<double>(i % 3)});
-    families[5].samples.push_back({"", {{"symbol", symbol}}, 0.123456789 * (i % 17)});
+    for (size_t g = 5; g < 12; ++g) {
+      families[g].samples.push_back({"", {{"symbol", symbol}}, 0.123456789 * (i % 17) + g});
+    }
     timeouts.samples.push_back({"_total", {{"symbol", symbol}}, static_cast<double>(i % 5)});
     double cumulative = 0;
     for (const char* le : kBounds) {
