@@ -1,1 +1,201 @@
-// placeholder
+#include "src/engine/engine.h"
+
+#include <string>
+#include <unordered_set>
+
+#include "src/engine/device_id_matcher.h"
+#include "src/engine/engine_tables.h"
+#include "src/engine/payload_parser.h"
+#include "src/engine/snapshot_builder.h"
+
+namespace tkmprom {
+namespace {
+
+// Maintenance (device removal, symbol expiry) runs at most this often.
+constexpr int64_t kMaintenanceIntervalNs = 1'000'000'000;
+// Non-device topics remembered so the custom pattern's regex runs once each.
+constexpr size_t kMaxNegativeTopics = 4096;
+
+int ParsedKindRow(MessageKind kind) {
+  switch (kind) {
+    case MessageKind::kStockRequest:
+      return 0;
+    case MessageKind::kDeviceMessage:
+      return 1;
+    case MessageKind::kHeartbeat:
+      return 2;
+    default:
+      return 3;
+  }
+}
+
+}  // namespace
+
+class Engine::Impl {
+ public:
+  explicit Impl(const Config& config) : t_(config), matcher_(config) {}
+
+  void Observe(const Observation& obs);
+  void Advance(int64_t now_ns);
+  std::shared_ptr<const Snapshot> Build(const PluginCounters& plugin) const {
+    return BuildEngineSnapshot(t_, plugin, ++generation_);
+  }
+
+ private:
+  void Invalid(MessageKind kind, InvalidReason reason) {
+    ++t_.invalid[ParsedKindRow(kind)][static_cast<int>(reason)];
+  }
+  // True if `id` is a device id: a known device, or a match of the pattern.
+  bool IsDeviceId(std::string_view id) const {
+    if (matcher_.is_default()) return matcher_.Matches(id);
+    return t_.devices.Find(id) != StringIndex::kNone || matcher_.Matches(id);
+  }
+  bool PromoteOther(std::string_view topic);
+
+  void HandleRequest(const Observation& obs);
+  void HandleDeviceMessage(const Observation& obs);
+  void HandleHeartbeat(const Observation& obs);
+  void HandleBoot(const Observation& obs);
+
+  EngineTables t_;
+  DeviceIdMatcher matcher_;
+  PayloadParser parser_;
+  std::unordered_set<std::string> negative_topics_;
+  int64_t next_maintenance_ns_ = INT64_MIN;
+  mutable uint64_t generation_ = 0;
+};
+
+bool Engine::Impl::PromoteOther(std::string_view topic) {
+  if (matcher_.is_default()) return false;
+  if (t_.devices.Find(topic) != StringIndex::kNone) return true;
+  // Only the first publish on a topic runs the regex; the answer is kept.
+  // (C++17 has no heterogeneous lookup: building the key allocates, but
+  // only on this cold path of topics that are neither known devices nor
+  // standard TickrMeter topics.)
+  std::string key(topic);
+  if (negative_topics_.count(key) != 0) return false;
+  if (matcher_.Matches(topic)) return true;
+  if (negative_topics_.size() < kMaxNegativeTopics) negative_topics_.insert(std::move(key));
+  return false;
+}
+
+void Engine::Impl::Advance(int64_t now_ns) {
+  if (now_ns <= t_.now_ns) return;
+  t_.now_ns = now_ns;
+  t_.correlator.Sweep(now_ns);
+  if (now_ns >= next_maintenance_ns_) {
+    next_maintenance_ns_ = now_ns + kMaintenanceIntervalNs;
+    t_.devices.RemoveSilent(
+        now_ns, [this, now_ns](uint32_t id, Device&) { t_.correlator.ForgetDevice(id, now_ns); });
+    t_.symbols.Expire(now_ns);
+  }
+}
+
+void Engine::Impl::Observe(const Observation& obs) {
+  Advance(obs.timestamp_ns);
+  switch (obs.kind) {
+    case MessageKind::kStockRequest:
+      HandleRequest(obs);
+      break;
+    case MessageKind::kDeviceMessage:
+      HandleDeviceMessage(obs);
+      break;
+    case MessageKind::kHeartbeat:
+      HandleHeartbeat(obs);
+      break;
+    case MessageKind::kBoot:
+      HandleBoot(obs);
+      break;
+    case MessageKind::kOther:
+      if (PromoteOther(obs.topic)) {
+        ++t_.promoted_other;
+        HandleDeviceMessage(obs);
+      }
+      break;
+    default:
+      // DEVICE_BOOTED echoes and the other kinds are counted by the hook only.
+      break;
+  }
+}
+
+void Engine::Impl::HandleRequest(const Observation& obs) {
+  if (obs.payload_truncated) return Invalid(obs.kind, InvalidReason::kTruncated);
+  RequestFields req;
+  InvalidReason reason;
+  if (!parser_.ParseRequest(obs.payload, &req, &reason)) return Invalid(obs.kind, reason);
+  if (req.type != "UPDATE") return;  // BOOT and others: counted by kind only (§6)
+  if (!IsDeviceId(req.device)) return Invalid(obs.kind, InvalidReason::kDevice);
+  const uint32_t id = t_.devices.Touch(req.device, obs.timestamp_ns);
+  if (id == StringIndex::kNone) return;  // counted in tracking_dropped{devices}
+  t_.correlator.OnRequest(id, req.symbol, obs.timestamp_ns);
+}
+
+void Engine::Impl::HandleDeviceMessage(const Observation& obs) {
+  if (obs.payload_truncated) return Invalid(MessageKind::kDeviceMessage, InvalidReason::kTruncated);
+  DeviceMessageFields msg;
+  InvalidReason reason;
+  if (!parser_.ParseDeviceMessage(obs.payload, &msg, &reason)) {
+    return Invalid(MessageKind::kDeviceMessage, reason);
+  }
+  uint32_t id = t_.devices.Find(obs.topic);
+  if (id != StringIndex::kNone) t_.devices.OnDeviceTopic(t_.devices.Get(id));
+  const AnswerKind kind = ClassifyAnswer(msg);
+  if (kind == AnswerKind::kNotAnswer) return;
+  if (id == StringIndex::kNone && t_.devices.size() >= t_.config.max_devices) {
+    // Most likely an answer to a device the cap turned away.
+    t_.devices.CountDropped();
+    return;
+  }
+  t_.correlator.OnAnswer(id, kind, msg, obs.timestamp_ns);
+}
+
+void Engine::Impl::HandleHeartbeat(const Observation& obs) {
+  if (obs.payload_truncated) return Invalid(obs.kind, InvalidReason::kTruncated);
+  HeartbeatFields hb;
+  InvalidReason reason;
+  if (!parser_.ParseHeartbeat(obs.payload, &hb, &reason)) return Invalid(obs.kind, reason);
+  if (!IsDeviceId(hb.device)) return Invalid(obs.kind, InvalidReason::kDevice);
+  const uint32_t id = t_.devices.Touch(hb.device, obs.timestamp_ns);
+  if (id == StringIndex::kNone) return;
+  t_.devices.OnHeartbeat(t_.devices.Get(id), hb, obs.timestamp_ns);
+}
+
+void Engine::Impl::HandleBoot(const Observation& obs) {
+  if (obs.payload_truncated) return Invalid(obs.kind, InvalidReason::kTruncated);
+  BootFields boot;
+  InvalidReason reason;
+  if (!parser_.ParseBoot(obs.payload, &boot, &reason)) return Invalid(obs.kind, reason);
+  if (!IsDeviceId(boot.device)) return Invalid(obs.kind, InvalidReason::kDevice);
+  const uint32_t id = t_.devices.Touch(boot.device, obs.timestamp_ns);
+  if (id == StringIndex::kNone) return;
+  t_.devices.OnBootAnnouncement(t_.devices.Get(id), obs.timestamp_ns);
+}
+
+Engine::Engine(const Config& config) : impl_(std::make_unique<Impl>(config)) {}
+
+Engine::~Engine() = default;
+
+void Engine::Observe(const Observation& obs) {
+  try {
+    impl_->Observe(obs);
+  } catch (...) {
+    // Only allocation failure can get here; the observation is lost.
+  }
+}
+
+void Engine::Advance(int64_t now_ns) {
+  try {
+    impl_->Advance(now_ns);
+  } catch (...) {
+  }
+}
+
+std::shared_ptr<const Snapshot> Engine::BuildSnapshot(const PluginCounters& plugin) const {
+  try {
+    return impl_->Build(plugin);
+  } catch (...) {
+    return std::make_shared<const Snapshot>();
+  }
+}
+
+}  // namespace tkmprom

@@ -1,0 +1,301 @@
+#include "src/engine/correlator.h"
+
+#include <algorithm>
+
+namespace tkmprom {
+namespace {
+
+using State = RequestSlot::State;
+
+// Entry `index` of a comma-separated list; empty if out of range.
+std::string_view CsvEntry(std::string_view csv, int64_t index) {
+  if (index < 0 || csv.empty()) return {};
+  for (int64_t i = 0;; ++i) {
+    const size_t comma = csv.find(',');
+    if (i == index) return comma == std::string_view::npos ? csv : csv.substr(0, comma);
+    if (comma == std::string_view::npos) return {};
+    csv.remove_prefix(comma + 1);
+  }
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
+}
+
+bool Older(const RequestSlot& a, const RequestSlot& b) {
+  return a.requested_ns < b.requested_ns || (a.requested_ns == b.requested_ns && a.seq < b.seq);
+}
+
+bool IsError(AnswerKind kind) {
+  return kind == AnswerKind::kError || kind == AnswerKind::kPageError;
+}
+
+}  // namespace
+
+AnswerKind ClassifyAnswer(const DeviceMessageFields& m) {
+  if (m.mode == "page") return m.has_error ? AnswerKind::kPageError : AnswerKind::kPage;
+  const std::string_view t = m.type;
+  if (t == "UPDATE") return m.is_playlist ? AnswerKind::kPlaylistUpdate : AnswerKind::kSingleUpdate;
+  if (t == "NEW") return AnswerKind::kNew;
+  if (t == "NO_CONFIG" || t == "INVALID_FORMAT" || t == "STOCK_ERROR") return AnswerKind::kError;
+  if (t == "DEVICE_ASSIGNED" && m.success == 0) return AnswerKind::kError;
+  return AnswerKind::kNotAnswer;
+}
+
+const char* UnmatchedName(Unmatched u) {
+  switch (u) {
+    case Unmatched::kLate:
+      return "late";
+    case Unmatched::kDuplicate:
+      return "duplicate";
+    case Unmatched::kUnsolicited:
+      return "unsolicited";
+  }
+  return "unsolicited";
+}
+
+Correlator::Correlator(const Config& config, SymbolTable* symbols, DeviceRegistry* devices)
+    : timeout_ns_(std::max<int64_t>(Config::ToNanos(config.request_timeout_s), 1)),
+      per_device_(config.per_device_metrics),
+      symbols_(symbols),
+      devices_(devices) {
+  queue_.resize(1024);
+}
+
+void Correlator::Push(const Deadline& e) {
+  if (queue_size_ == queue_.size()) {
+    std::vector<Deadline> bigger(queue_.size() * 2);
+    for (size_t i = 0; i < queue_size_; ++i) bigger[i] = queue_[(queue_head_ + i) % queue_.size()];
+    queue_.swap(bigger);
+    queue_head_ = 0;
+  }
+  queue_[(queue_head_ + queue_size_) % queue_.size()] = e;
+  ++queue_size_;
+}
+
+DeviceSymbolCount* Correlator::PerSymbol(Device& d, uint32_t label) {
+  const uint32_t generation = symbols_->Get(label).generation;
+  DeviceSymbolCount* stale = nullptr;
+  for (DeviceSymbolCount& c : d.per_symbol) {
+    const SymbolEntry& e = symbols_->Get(c.symbol);
+    if (c.symbol == label && c.symbol_generation == generation) return &c;
+    if (!e.in_use || e.generation != c.symbol_generation) stale = &c;
+  }
+  if (stale == nullptr) {
+    if (d.per_symbol.size() >= kMaxPerDeviceSymbols) return nullptr;
+    stale = &d.per_symbol.emplace_back();
+  }
+  *stale = DeviceSymbolCount{label, generation, 0, 0};
+  return stale;
+}
+
+int Correlator::AllocateSlot(Device& d, int64_t now_ns) {
+  for (size_t i = 0; i < d.slots.size(); ++i) {
+    if (d.slots[i].state == State::kFree) return static_cast<int>(i);
+  }
+  // A record older than request_timeout no longer classifies anything.
+  for (size_t i = 0; i < d.slots.size(); ++i) {
+    const RequestSlot& s = d.slots[i];
+    if (s.state != State::kPending && now_ns - s.resolved_ns > timeout_ns_) {
+      return static_cast<int>(i);
+    }
+  }
+  if (d.slots.size() < kMaxSlotsPerDevice) {
+    d.slots.emplace_back();
+    return static_cast<int>(d.slots.size() - 1);
+  }
+  int oldest = -1;
+  for (size_t i = 0; i < d.slots.size(); ++i) {
+    const RequestSlot& s = d.slots[i];
+    if (s.state == State::kPending) continue;
+    if (oldest < 0 || s.resolved_ns < d.slots[oldest].resolved_ns) oldest = static_cast<int>(i);
+  }
+  return oldest;
+}
+
+void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t now_ns) {
+  Device& d = devices_->Get(device_id);
+  int slot = -1;
+  for (size_t i = 0; i < d.slots.size(); ++i) {
+    if (d.slots[i].state == State::kPending && d.slots[i].symbol == symbol) {
+      slot = static_cast<int>(i);
+      break;
+    }
+  }
+  if (slot >= 0) {
+    // Replaced before any answer: the old request leaves the ledger as superseded.
+    symbols_->RecordSuperseded(d.slots[slot].label, now_ns);
+  } else {
+    slot = AllocateSlot(d, now_ns);
+    if (slot < 0) {
+      ++refused_;
+      return;
+    }
+    ++d.pending;
+  }
+  std::string_view label_name = symbol;
+  if (label_name.empty()) {
+    label_name = d.learned_symbol.empty() ? kUnknownSymbol : std::string_view(d.learned_symbol);
+  }
+  const uint32_t label = symbols_->Intern(label_name, now_ns);
+  RequestSlot& s = d.slots[slot];
+  s.state = State::kPending;
+  s.symbol.assign(symbol.data(), symbol.size());
+  s.label = label;
+  s.requested_ns = now_ns;
+  s.resolved_ns = 0;
+  s.seq = next_seq_++;
+  symbols_->RecordRequest(label, now_ns);
+  ++d.requests;
+  if (per_device_) {
+    if (DeviceSymbolCount* c = PerSymbol(d, label)) ++c->requests;
+  }
+  Push(Deadline{now_ns + timeout_ns_, s.seq, device_id, d.generation, static_cast<uint32_t>(slot)});
+}
+
+int Correlator::Match(const Device& d, State state, AnswerKind kind, const DeviceMessageFields& m,
+                      int64_t min_resolved_ns) const {
+  auto best = [&](auto&& pred) {
+    int found = -1;
+    for (size_t i = 0; i < d.slots.size(); ++i) {
+      const RequestSlot& s = d.slots[i];
+      if (s.state != state) continue;
+      if (state != State::kPending && s.resolved_ns < min_resolved_ns) continue;
+      if (!pred(s)) continue;
+      if (found < 0 || Older(s, d.slots[found])) found = static_cast<int>(i);
+    }
+    return found;
+  };
+  auto no_symbol = [](const RequestSlot& s) { return s.symbol.empty(); };
+  switch (kind) {
+    case AnswerKind::kNotAnswer:
+      return -1;
+    case AnswerKind::kPage:
+    case AnswerKind::kSingleUpdate:
+    case AnswerKind::kNew:
+      return best(no_symbol);
+    case AnswerKind::kPageError:
+    case AnswerKind::kError: {
+      const int i = best(no_symbol);
+      return i >= 0 ? i : best([](const RequestSlot&) { return true; });
+    }
+    case AnswerKind::kPlaylistUpdate:
+      break;
+  }
+  if (m.has_symbol_index) {
+    const std::string_view want = CsvEntry(m.symbols, m.symbol_index);
+    if (!want.empty()) {
+      const int i = best([&](const RequestSlot& s) { return s.symbol == want; });
+      if (i >= 0) return i;
+    }
+  }
+  const std::string_view got = m.symbol;
+  if (got.empty()) return -1;
+  int i = best([&](const RequestSlot& s) { return s.symbol == got; });
+  if (i >= 0) return i;
+  i = best([&](const RequestSlot& s) {
+    const size_t slash = s.symbol.find('/');
+    return slash != std::string::npos && std::string_view(s.symbol).substr(0, slash) == got;
+  });
+  if (i >= 0) return i;
+  return best([&](const RequestSlot& s) { return StartsWith(s.symbol, got); });
+}
+
+void Correlator::TimeOut(Device& d, RequestSlot& s, int64_t at_ns) {
+  symbols_->RecordTimeout(s.label, at_ns);
+  s.state = State::kTimedOut;
+  s.resolved_ns = at_ns;
+  if (d.pending > 0) --d.pending;
+  ++d.timeouts;
+}
+
+void Correlator::Learn(Device& d, AnswerKind kind, const DeviceMessageFields& m) {
+  std::string_view learned;
+  switch (kind) {
+    case AnswerKind::kPage:
+    case AnswerKind::kPageError:
+      learned = kPageSymbol;
+      break;
+    case AnswerKind::kSingleUpdate:
+      learned = m.symbol;
+      break;
+    case AnswerKind::kNew:
+      // A playlist device's symbol-less request is answered with entry 0.
+      learned = m.is_playlist ? CsvEntry(m.symbols, 0) : std::string_view();
+      if (learned.empty()) learned = m.symbol;
+      break;
+    default:
+      return;
+  }
+  if (!learned.empty() && learned != d.learned_symbol) {
+    d.learned_symbol.assign(learned.data(), learned.size());
+  }
+}
+
+void Correlator::OnAnswer(uint32_t device_id, AnswerKind kind, const DeviceMessageFields& m,
+                          int64_t now_ns) {
+  if (kind == AnswerKind::kNotAnswer) return;
+  if (device_id == StringIndex::kNone) {
+    ++unmatched_[static_cast<int>(Unmatched::kUnsolicited)];
+    return;
+  }
+  Device& d = devices_->Get(device_id);
+  for (;;) {
+    const int i = Match(d, State::kPending, kind, m, 0);
+    if (i < 0) break;
+    RequestSlot& s = d.slots[i];
+    if (now_ns - s.requested_ns >= timeout_ns_) {
+      // Overdue but not swept yet: it timed out before this answer came.
+      TimeOut(d, s, s.requested_ns + timeout_ns_);
+      continue;
+    }
+    if (IsError(kind)) {
+      symbols_->RecordError(s.label, now_ns);
+      ++d.errors;
+    } else {
+      const double latency_s = std::max<int64_t>(now_ns - s.requested_ns, 0) / 1e9;
+      symbols_->RecordResponse(s.label, now_ns, latency_s);
+      ++d.responses;
+      if (per_device_) {
+        if (DeviceSymbolCount* c = PerSymbol(d, s.label)) ++c->responses;
+      }
+    }
+    s.state = State::kAnswered;
+    s.resolved_ns = now_ns;
+    if (d.pending > 0) --d.pending;
+    if (s.symbol.empty()) Learn(d, kind, m);
+    return;
+  }
+  const int64_t since = now_ns - timeout_ns_;
+  Unmatched reason = Unmatched::kUnsolicited;
+  if (Match(d, State::kTimedOut, kind, m, since) >= 0) {
+    reason = Unmatched::kLate;
+  } else if (Match(d, State::kAnswered, kind, m, since) >= 0) {
+    reason = Unmatched::kDuplicate;
+  }
+  ++unmatched_[static_cast<int>(reason)];
+}
+
+void Correlator::Sweep(int64_t now_ns) {
+  while (queue_size_ > 0) {
+    const Deadline e = queue_[queue_head_];
+    if (e.deadline_ns > now_ns) break;
+    queue_head_ = (queue_head_ + 1) % queue_.size();
+    --queue_size_;
+    if (e.device >= devices_->entries().size()) continue;
+    Device& d = devices_->Get(e.device);
+    if (!d.in_use || d.generation != e.device_generation || e.slot >= d.slots.size()) continue;
+    RequestSlot& s = d.slots[e.slot];
+    if (s.state != State::kPending || s.seq != e.seq) continue;
+    TimeOut(d, s, e.deadline_ns);
+  }
+}
+
+void Correlator::ForgetDevice(uint32_t device_id, int64_t now_ns) {
+  Device& d = devices_->Get(device_id);
+  for (RequestSlot& s : d.slots) {
+    if (s.state == State::kPending) TimeOut(d, s, now_ns);
+  }
+}
+
+}  // namespace tkmprom

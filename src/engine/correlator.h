@@ -1,0 +1,112 @@
+// Matches stock update requests with the answers on the device topics
+// (plugin-contract.md §5, §6; protocol reference §2.4, §2.5) and times out the
+// unanswered ones.
+//
+// Requests are kept per device in RequestSlots keyed by the requested symbol
+// ("" for a request without one). A slot stays after its request resolved,
+// as a record for classifying later answers as `late` or `duplicate` within
+// request_timeout. Every request is counted, at request time, under one
+// SymbolTable label that its outcome reuses, so per label
+// requests = responses + errors + timeouts + superseded + pending.
+//
+// Timeouts: all requests share one timeout, so deadlines enter a FIFO in
+// request order; Sweep() pops every deadline that has passed and skips the
+// entries whose request was answered or replaced meanwhile (a sequence number
+// tells). An answer to a request whose deadline passed but was not swept yet
+// counts the timeout first, so the outcome never depends on sweep timing.
+//
+// Thread safety: not thread-safe; owned by the engine thread.
+#ifndef TKMPROM_ENGINE_CORRELATOR_H_
+#define TKMPROM_ENGINE_CORRELATOR_H_
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "src/engine/device_registry.h"
+#include "src/engine/payload_parser.h"
+#include "src/engine/symbol_table.h"
+#include "tkmprom/config.h"
+
+namespace tkmprom {
+
+// What a message on a device topic is (protocol §2.5).
+enum class AnswerKind : uint8_t {
+  kNotAnswer,       // lifecycle (DEVICE_REG, …) or unknown shape
+  kPage,            // page reply without `error`
+  kPageError,       // page reply with `error`
+  kSingleUpdate,    // text quote, type UPDATE, not a playlist
+  kPlaylistUpdate,  // text quote, type UPDATE, isPlaylist true
+  kNew,             // text quote, type NEW
+  kError,           // NO_CONFIG, DEVICE_ASSIGNED+success:false, INVALID_FORMAT, STOCK_ERROR
+};
+AnswerKind ClassifyAnswer(const DeviceMessageFields& m);
+
+enum class Unmatched : uint8_t { kLate = 0, kDuplicate, kUnsolicited };
+inline constexpr int kUnmatchedCount = 3;
+const char* UnmatchedName(Unmatched u);
+
+class Correlator {
+ public:
+  // A device keeps at most this many request slots (pending + recent
+  // outcomes); a request needing more while all are pending is refused and
+  // counted in refused() (tracking_dropped_total{table="pending"}).
+  static constexpr size_t kMaxSlotsPerDevice = 64;
+  // Distinct symbols per device counted with per_device_metrics.
+  static constexpr size_t kMaxPerDeviceSymbols = 64;
+
+  Correlator(const Config& config, SymbolTable* symbols, DeviceRegistry* devices);
+
+  // A request of device `device_id` for `symbol` ("" for none) at now_ns.
+  void OnRequest(uint32_t device_id, std::string_view symbol, int64_t now_ns);
+
+  // An answer-shaped message (kind != kNotAnswer) on the topic of a tracked
+  // device. `device_id` kNone: the device is not tracked.
+  void OnAnswer(uint32_t device_id, AnswerKind kind, const DeviceMessageFields& m, int64_t now_ns);
+
+  // Times out every pending request whose deadline is <= now_ns.
+  void Sweep(int64_t now_ns);
+
+  // Settles a device's pending requests as timeouts before it is removed.
+  void ForgetDevice(uint32_t device_id, int64_t now_ns);
+
+  uint64_t unmatched(Unmatched u) const { return unmatched_[static_cast<int>(u)]; }
+  uint64_t refused() const { return refused_; }
+  size_t queued_deadlines() const { return queue_size_; }
+
+ private:
+  struct Deadline {
+    int64_t deadline_ns;
+    uint64_t seq;
+    uint32_t device;
+    uint32_t device_generation;
+    uint32_t slot;
+  };
+
+  // Index of the slot in `d` in `state` that answer (kind, m) resolves by the
+  // §5 rules, considering only slots resolved at or after min_resolved_ns
+  // (pending slots: any). -1 if none.
+  int Match(const Device& d, RequestSlot::State state, AnswerKind kind,
+            const DeviceMessageFields& m, int64_t min_resolved_ns) const;
+  int AllocateSlot(Device& d, int64_t now_ns);
+  void TimeOut(Device& d, RequestSlot& s, int64_t at_ns);
+  void Learn(Device& d, AnswerKind kind, const DeviceMessageFields& m);
+  DeviceSymbolCount* PerSymbol(Device& d, uint32_t label);
+  void Push(const Deadline& e);
+
+  int64_t timeout_ns_;
+  bool per_device_;
+  SymbolTable* symbols_;
+  DeviceRegistry* devices_;
+  uint64_t next_seq_ = 1;
+  uint64_t unmatched_[kUnmatchedCount] = {};
+  uint64_t refused_ = 0;
+  // Ring buffer FIFO of deadlines; grows by doubling, never shrinks.
+  std::vector<Deadline> queue_;
+  size_t queue_head_ = 0;
+  size_t queue_size_ = 0;
+};
+
+}  // namespace tkmprom
+
+#endif  // TKMPROM_ENGINE_CORRELATOR_H_

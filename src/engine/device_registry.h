@@ -1,0 +1,158 @@
+// The device registry (plugin-contract.md §4 "Devices", §5 boots, §6): one
+// entry per device id seen in a request, heartbeat or boot, holding its last
+// heartbeat, boot bookkeeping, its request slots (pending requests and recent
+// outcomes, used by the Correlator) and per-device counters.
+//
+// Bounds: at most `max_devices` entries; ids refused by the cap are counted in
+// dropped(). A device silent (no heartbeat, boot or request) for twice
+// `device_timeout` is removed by RemoveSilent().
+//
+// Ids are indices into a std::deque that only grows; freed entries are reused
+// (keeping their buffers' capacity) under a new generation.
+//
+// Thread safety: not thread-safe; owned by the engine thread.
+#ifndef TKMPROM_ENGINE_DEVICE_REGISTRY_H_
+#define TKMPROM_ENGINE_DEVICE_REGISTRY_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/engine/payload_parser.h"
+#include "src/engine/string_index.h"
+#include "tkmprom/config.h"
+
+namespace tkmprom {
+
+// One request of a device, pending or recently resolved.
+struct RequestSlot {
+  enum class State : uint8_t { kFree, kPending, kAnswered, kTimedOut };
+  State state = State::kFree;
+  std::string symbol;  // the requested symbol, "" for a request without one
+  uint32_t label = 0;  // SymbolTable id the request was counted under
+  int64_t requested_ns = 0;
+  int64_t resolved_ns = 0;  // when answered / timed out
+  uint64_t seq = 0;         // identifies this request in the deadline queue
+};
+
+// Requests and answers of one device for one symbol label, kept only with
+// per_device_metrics.
+struct DeviceSymbolCount {
+  uint32_t symbol = 0;
+  uint32_t symbol_generation = 0;
+  uint64_t requests = 0;
+  uint64_t responses = 0;
+};
+
+struct Device {
+  // Clears everything but keeps the buffers' capacity, for reuse of the entry.
+  void Reset();
+
+  std::string id;
+  bool in_use = false;
+  uint32_t generation = 0;
+  int64_t last_seen_ns = 0;  // heartbeat, boot or request
+
+  // Last heartbeat; the numbers are -1 (xmc kAbsent) when it lacked them.
+  bool has_heartbeat = false;
+  int64_t last_heartbeat_ns = 0;
+  std::string firmware_version;
+  std::string inner_version;
+  std::string flash_id;
+  int64_t battery = -1;
+  int64_t vin = -1;
+  int64_t uptime = -1;
+  int64_t charging = -1;
+  int64_t wifi_disconnects = -1;
+  int64_t xmc = HeartbeatFields::kAbsent;
+
+  // Boots (§5): the last TICKRMETERBOOT, whether anything parsable arrived on
+  // the device topic since, and whether one arrived since the last heartbeat.
+  bool announced = false;
+  int64_t last_announce_ns = 0;
+  bool heard_since_announce = false;
+  bool announce_since_heartbeat = false;
+  uint64_t boots = 0;
+
+  // Correlation state, maintained by the Correlator.
+  std::vector<RequestSlot> slots;
+  uint32_t pending = 0;
+  std::string learned_symbol;  // label of symbol-less requests; "" = unknown
+  uint64_t requests = 0;
+  uint64_t responses = 0;
+  uint64_t errors = 0;
+  uint64_t timeouts = 0;
+  std::vector<DeviceSymbolCount> per_symbol;
+};
+
+class DeviceRegistry {
+ public:
+  // Distinct firmware_version labels of the boot counter; more fold into "_other".
+  static constexpr size_t kMaxBootLabels = 256;
+  // TICKRMETERBOOT repeats within this interval without an answer are resends.
+  static constexpr int64_t kBootDedupNs = 60'000'000'000;
+  // Uptime drops from above this are the 32-bit millisecond wrap, not boots.
+  static constexpr int64_t kUptimeWrapFloorS = 4294000;
+
+  explicit DeviceRegistry(const Config& config);
+
+  uint32_t Find(std::string_view id) const { return index_.Find(id); }
+  // The device's entry, created if new; StringIndex::kNone when the table is
+  // full (counted in dropped()). Marks the device seen at now_ns.
+  uint32_t Touch(std::string_view id, int64_t now_ns);
+
+  Device& Get(uint32_t id) { return entries_[id]; }
+  const Device& Get(uint32_t id) const { return entries_[id]; }
+
+  // A TICKRMETERBOOT from the device; true if it counts as a boot.
+  bool OnBootAnnouncement(Device& d, int64_t now_ns);
+  // Anything parsable on the device's own topic (stops boot deduplication).
+  void OnDeviceTopic(Device& d) { d.heard_since_announce = true; }
+  // A heartbeat; true if its uptime drop counts as a boot.
+  bool OnHeartbeat(Device& d, const HeartbeatFields& hb, int64_t now_ns);
+
+  // Removes devices silent for 2 × device_timeout, calling before(id, device)
+  // first for each (the correlator settles its pending requests).
+  template <typename F>
+  void RemoveSilent(int64_t now_ns, F&& before) {
+    for (uint32_t id = 0; id < entries_.size(); ++id) {
+      Device& d = entries_[id];
+      if (!d.in_use || now_ns - d.last_seen_ns < remove_after_ns_) continue;
+      before(id, d);
+      Remove(id);
+    }
+  }
+
+  bool Online(const Device& d, int64_t now_ns) const {
+    return now_ns - d.last_seen_ns < online_ns_;
+  }
+
+  uint64_t dropped() const { return dropped_; }
+  void CountDropped() { ++dropped_; }
+  size_t size() const { return index_.size(); }
+  const std::deque<Device>& entries() const { return entries_; }
+  // Boots by firmware_version label.
+  const std::map<std::string, uint64_t, std::less<>>& boots_by_firmware() const {
+    return boots_by_firmware_;
+  }
+
+ private:
+  void Remove(uint32_t id);
+  void CountBoot(std::string_view firmware);
+
+  int64_t online_ns_;
+  int64_t remove_after_ns_;
+  uint64_t max_devices_;
+  std::deque<Device> entries_;
+  std::vector<uint32_t> free_;
+  StringIndex index_;
+  uint64_t dropped_ = 0;
+  std::map<std::string, uint64_t, std::less<>> boots_by_firmware_;
+};
+
+}  // namespace tkmprom
+
+#endif  // TKMPROM_ENGINE_DEVICE_REGISTRY_H_
