@@ -31,14 +31,11 @@ std::vector<MetricFamily> BuildFamilies() {
     f.type = MetricType::kCounter;
     families.push_back(std::move(f));
   }
-  const char* const kGauges[] = {"tickrmeter_stock_update_pending",
-                                 "tickrmeter_symbol_avg_latency_seconds",
-                                 "tickrmeter_padding_a",
-                                 "tickrmeter_padding_b",
-                                 "tickrmeter_padding_c",
-                                 "tickrmeter_padding_d",
-                                 "tickrmeter_padding_e",
-                                 "tickrmeter_padding_f"};
+  const char* const kGauges[] = {
+      "tickrmeter_stock_update_pending", "tickrmeter_symbol_avg_latency_seconds",
+      "tickrmeter_padding_one",          "tickrmeter_padding_two",
+      "tickrmeter_padding_three",        "tickrmeter_padding_four",
+      "tickrmeter_padding_five",         "tickrmeter_padding_six"};
   for (const char* gauge : kGauges) {
     MetricFamily f;
     f.name = gauge;
