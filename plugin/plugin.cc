@@ -303,17 +303,21 @@ int Cleanup(void* user_data) {
 }  // namespace
 }  // namespace tkmprom
 
+// The only symbols the module exports (see tkmprom.map); everything else is hidden.
+#define TKMPROM_EXPORT __attribute__((visibility("default")))
+
 extern "C" {
 
-int mosquitto_plugin_version(int supported_version_count, const int* supported_versions) {
+TKMPROM_EXPORT int mosquitto_plugin_version(int supported_version_count,
+                                            const int* supported_versions) {
   for (int i = 0; i < supported_version_count; ++i) {
     if (supported_versions[i] == 5) return 5;
   }
   return -1;
 }
 
-int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** user_data,
-                          struct mosquitto_opt* options, int option_count) {
+TKMPROM_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** user_data,
+                                         struct mosquitto_opt* options, int option_count) {
   try {
     return tkmprom::Init(identifier, user_data, options, option_count);
   } catch (const std::exception& e) {
@@ -324,7 +328,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** user_data,
   return MOSQ_ERR_UNKNOWN;
 }
 
-int mosquitto_plugin_cleanup(void* user_data, struct mosquitto_opt*, int) {
+TKMPROM_EXPORT int mosquitto_plugin_cleanup(void* user_data, struct mosquitto_opt*, int) {
   try {
     return tkmprom::Cleanup(user_data);
   } catch (...) {

@@ -82,13 +82,14 @@ class Broker:
         self.http_port = free_port()
         self.options = {"http_listen": "127.0.0.1:%d" % self.http_port}
         self.options.update(options or {})
-        lines = ["user root", "allow_anonymous true", "log_type all",
-                 "log_dest file %s/mosquitto.log" % self.dir, "persistence false"]
+        # per_listener_settings must come before any security setting.
+        lines = ["per_listener_settings true"] if per_listener else ["allow_anonymous true"]
+        lines += ["user root", "log_type all", "log_dest file %s/mosquitto.log" % self.dir,
+                  "persistence false"]
         plugin_lines = ["plugin %s" % PLUGIN] + [
             "plugin_opt_%s %s" % (k, v) for k, v in self.options.items()] if plugin else []
         if per_listener:
             # Each listener loads the plugin: init runs once per listener.
-            lines.append("per_listener_settings true")
             for p in self.ports:
                 lines += ["listener %d 127.0.0.1" % p, "allow_anonymous true"] + plugin_lines
         else:
