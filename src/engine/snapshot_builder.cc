@@ -266,16 +266,19 @@ void AddDeviceFamilies(const EngineTables& t, Snapshot* snap) {
   }
   MetricFamily& battery =
       Add(snap, "tickrmeter_devices_battery_level", MetricType::kGauge,
-          "Online devices whose last reported battery percentage is <= le (current fleet).");
+          "Online devices whose last reported battery percentage is <= upper_bound (current "
+          "fleet, cumulative like histogram buckets).");
   for (int i = 0; i < 6; ++i) {
-    Push(battery, "", {{"le", std::to_string(kBatteryBounds[i])}},
+    Push(battery, "", {{"upper_bound", std::to_string(kBatteryBounds[i])}},
          static_cast<double>(battery_le[i]));
   }
   MetricFamily& uptime =
       Add(snap, "tickrmeter_devices_uptime_seconds", MetricType::kGauge,
-          "Online devices whose last reported uptime is <= le seconds (current fleet).");
+          "Online devices whose last reported uptime is <= upper_bound seconds (current fleet, "
+          "cumulative like histogram buckets).");
   for (int i = 0; i < 5; ++i) {
-    Push(uptime, "", {{"le", FormatBound(kUptimeBounds[i])}}, static_cast<double>(uptime_le[i]));
+    Push(uptime, "", {{"upper_bound", FormatBound(kUptimeBounds[i])}},
+         static_cast<double>(uptime_le[i]));
   }
   for (MetricFamily& f : per) snap->families.push_back(std::move(f));
 }

@@ -1,0 +1,143 @@
+// Bounded tables (max_devices, max_symbols, symbol_expiry) and the whole
+// exposition passing `promtool check metrics`.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "src/exposition/text_writer.h"
+#include "tests/engine/engine_harness.h"
+
+namespace tkmprom {
+namespace {
+
+std::string Id(int i) {
+  char buf[13];
+  std::snprintf(buf, sizeof(buf), "%012X", i);
+  return buf;
+}
+
+TEST(EngineLimitsTest, MaxDevicesCountsOthersOnlyAsDropped) {
+  Config c;
+  c.max_devices = 2;
+  EngineHarness h(c);
+  h.Request(0, Id(1), "AAPL");
+  h.Request(0, Id(2), "AAPL");
+  h.Request(0, Id(3), "AAPL");  // not stored
+  h.Heartbeat(0, R"({"device":")" + Id(3) + R"(","battery":"50"})");
+  h.Boot(0, Id(4));
+  h.Answer(100, Id(3), "{\"symbol\":\"AAPL\",\"isPlaylist\":true,\"type\":\"UPDATE\"}");
+  EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 2);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "AAPL"}}), 2);
+  EXPECT_EQ(h.V("tickrmeter_tracking_dropped_total", {{"table", "devices"}}), 4);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_unmatched_responses_total", {{"reason", "unsolicited"}}),
+            0);
+  EXPECT_EQ(h.LedgerGap("AAPL"), 0);
+  EXPECT_EQ(h.Snap()->devices.size(), 2u);
+}
+
+TEST(EngineLimitsTest, MaxSymbolsFoldsIntoOther) {
+  Config c;
+  c.max_symbols = 2;
+  EngineHarness h(c);
+  h.Request(0, Id(1), "A");
+  h.Request(0, Id(1), "B");
+  h.Request(0, Id(1), "C");
+  h.Request(0, Id(1), "D");
+  h.Request(0, Id(1));  // "unknown" does not count against the cap
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "_other"}}), 2);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "C"}}), -1);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "unknown"}}), 1);
+  EXPECT_EQ(h.V("tickrmeter_tracking_dropped_total", {{"table", "symbols"}}), 2);
+  // The answer for C still resolves its request, counted under _other.
+  h.Answer(100, Id(1), "{\"symbol\":\"C\",\"isPlaylist\":true,\"type\":\"UPDATE\"}");
+  EXPECT_EQ(h.V("tickrmeter_stock_update_responses_total", {{"symbol", "_other"}}), 1);
+  EXPECT_EQ(h.LedgerGap("_other"), 0);
+  EXPECT_EQ(h.Snap()->symbols.size(), 4u);  // A, B, _other, unknown
+}
+
+TEST(EngineLimitsTest, IdleSymbolsExpireUnlessBusy) {
+  Config c;
+  c.symbol_expiry_s = 3600;
+  EngineHarness h(c);
+  h.Request(0, Id(1), "RARE");
+  for (int i = 0; i < 100; ++i) h.Request(i * 10, Id(2), "BUSY");
+  h.Advance(3'500'000);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "RARE"}}), 1);
+  h.Advance(3'700'000);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "RARE"}}), -1);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "BUSY"}}), 100);
+  // A symbol with a pending request never expires.
+  Config long_timeout = c;
+  long_timeout.request_timeout_s = 10'000;
+  EngineHarness p(long_timeout);
+  p.Request(0, Id(1), "WAIT");
+  p.Advance(3'700'000);
+  EXPECT_EQ(p.V("tickrmeter_stock_update_pending", {{"symbol", "WAIT"}}), 1);
+  // Once it expired, a new request starts the symbol from zero.
+  h.Request(3'800'000, Id(1), "RARE");
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "RARE"}}), 1);
+}
+
+TEST(EngineLimitsTest, WindowedValuesAreNaNWithoutAnswers) {
+  EngineHarness h;
+  h.Request(0, Id(1), "AAPL");
+  EXPECT_TRUE(std::isnan(h.V("tickrmeter_symbol_avg_latency_seconds", {{"symbol", "AAPL"}})));
+  EXPECT_TRUE(std::isnan(
+      h.V("tickrmeter_symbol_latency_seconds", {{"symbol", "AAPL"}, {"quantile", "0.99"}})));
+  h.Answer(500, Id(1), "{\"symbol\":\"AAPL\",\"isPlaylist\":true,\"type\":\"UPDATE\"}");
+  EXPECT_NEAR(h.V("tickrmeter_symbol_avg_latency_seconds", {{"symbol", "AAPL"}}), 0.5, 1e-9);
+  h.Advance(400'000);  // past quantile_window
+  EXPECT_TRUE(std::isnan(h.V("tickrmeter_symbol_avg_latency_seconds", {{"symbol", "AAPL"}})));
+  EXPECT_EQ(h.V("tickrmeter_symbol_latency_seconds_count", {{"symbol", "AAPL"}}), 1);
+  const auto s = h.Snap();
+  ASSERT_EQ(s->symbols.size(), 1u);
+  EXPECT_TRUE(std::isnan(s->symbols[0].p95_latency_s));
+}
+
+std::string RunPromtool(const std::string& text) {
+  char path[] = "/tmp/tkmprom_engine_metrics_XXXXXX";
+  const int fd = mkstemp(path);
+  if (fd < 0) return "mkstemp failed";
+  close(fd);
+  std::ofstream(path) << text;
+  const std::string cmd = std::string("promtool check metrics < ") + path + " 2>&1";
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[512];
+    while (fgets(buf, sizeof(buf), p)) out += buf;
+    if (pclose(p) != 0) out += "\n(exit status non-zero)";
+  }
+  std::remove(path);
+  return out;
+}
+
+TEST(EngineLimitsTest, ExpositionPassesPromtool) {
+  if (std::system("promtool --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "no promtool";
+  for (bool per_device : {false, true}) {
+    Config c;
+    c.per_device_metrics = per_device;
+    EngineHarness h(c);
+    h.Heartbeat(0, R"({"firmware_version":"70p","device":")" + Id(1) +
+                       R"(","battery":"87","uptime":"99","isCharging":"1","wflct":"3","vin":"1"})");
+    h.Boot(0, Id(2));
+    h.Request(0, Id(1));
+    h.Request(0, Id(1), "BTC/USD");
+    h.Request(0, Id(2), "a \"quoted\" \\ symbol");
+    h.Answer(100, Id(1), "{\"symbol\":\"AAPL\",\"isPlaylist\":false,\"type\":\"UPDATE\"}");
+    h.Answer(100, Id(1), "{\"symbol\":\"BTC\",\"isPlaylist\":true,\"type\":\"UPDATE\"}");
+    h.Advance(40'000);
+    PluginCounters p;
+    p.version = "0.1.0";
+    p.mosquitto_version = "2.0.11";
+    std::string text;
+    WriteExposition(h.Snap(p)->families, ExpositionFormat::kText004, &text);
+    EXPECT_EQ(RunPromtool(text), "") << text;
+  }
+}
+
+}  // namespace
+}  // namespace tkmprom
