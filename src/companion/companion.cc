@@ -25,6 +25,9 @@ void OnStop(int) { g_stop.store(true, std::memory_order_relaxed); }
 constexpr int64_t kEmptyRingLagNs = 20 * 1000000;
 constexpr int64_t kSnapshotIntervalNs = 1000 * 1000000;
 constexpr int kMaxBatch = 4096;
+// Renders are prepared ahead only while someone scrapes: Prometheus scrapes
+// every 15-60 s, so its scrapes are always served from a prepared render.
+constexpr int64_t kScrapeRecentNs = int64_t{300} * 1000000000;
 
 PluginCounters ReadCounters(const ForkContext& context) {
   PluginCounters p;
@@ -48,7 +51,10 @@ int Serve(const ForkContext& context, SpscRing* log) {
   auto publish = [&] {
     std::shared_ptr<const Snapshot> snapshot = engine.BuildSnapshot(ReadCounters(context));
     holder.Publish(snapshot);
-    http.PrepareRenders(snapshot);
+    const int64_t last_scrape = http.LastMetricsRequestNanos();
+    if (last_scrape != 0 && MonotonicNanos() - last_scrape < kScrapeRecentNs) {
+      http.PrepareRenders(snapshot);
+    }
   };
   engine.Advance(MonotonicNanos() - kEmptyRingLagNs);
   publish();

@@ -19,6 +19,7 @@
 #ifndef TKMPROM_SRC_HTTP_HTTP_SERVER_H_
 #define TKMPROM_SRC_HTTP_HTTP_SERVER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -59,12 +60,20 @@ class HttpServer {
   // runs out, the next scrape renders instead.
   void PrepareRenders(const std::shared_ptr<const Snapshot>& snapshot);
 
+  // When /metrics was last asked for, on std::chrono::steady_clock in
+  // nanoseconds (0: never). Any thread. Lets the engine thread skip
+  // PrepareRenders while nobody scrapes.
+  int64_t LastMetricsRequestNanos() const {
+    return last_metrics_request_ns_.load(std::memory_order_relaxed);
+  }
+
  private:
   struct Handlers;  // libmicrohttpd's callbacks, defined in the .cc
 
   const uint64_t ranking_min_requests_;
   SnapshotHolder* const holder_;
   MetricsCache cache_;
+  std::atomic<int64_t> last_metrics_request_ns_{0};
 
   MHD_Daemon* daemon_ = nullptr;
   int listen_fd_ = -1;       // the caller's socket
