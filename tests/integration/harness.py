@@ -75,7 +75,7 @@ class Broker:
     """One mosquitto process with the plugin, on free loopback ports."""
 
     def __init__(self, options=None, extra_conf="", plugin=True, per_listener=False,
-                 listeners=1):
+                 listeners=1, later_listener_options=None):
         self.dir = tempfile.mkdtemp(prefix="tkmprom-it-")
         self.ports = [free_port() for _ in range(listeners)]
         self.port = self.ports[0]
@@ -90,8 +90,11 @@ class Broker:
             "plugin_opt_%s %s" % (k, v) for k, v in self.options.items()] if plugin else []
         if per_listener:
             # Each listener loads the plugin: init runs once per listener.
-            for p in self.ports:
+            for i, p in enumerate(self.ports):
                 lines += ["listener %d 127.0.0.1" % p, "allow_anonymous true"] + plugin_lines
+                if i == 0 and later_listener_options:
+                    plugin_lines = plugin_lines + ["plugin_opt_%s %s" % kv for kv in
+                                                   later_listener_options.items()]
         else:
             lines += plugin_lines
             lines += ["listener %d 127.0.0.1" % p for p in self.ports]

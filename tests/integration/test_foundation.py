@@ -175,6 +175,13 @@ class FoundationTest(unittest.TestCase):
             comms = sorted(comm for _, comm in b.descendants())
             self.assertEqual(comms, ["tkmprom", "tkmprom-sup"])
 
+    def test_per_listener_settings_first_options_win_and_differences_are_named(self):
+        with Broker(per_listener=True, listeners=2,
+                    later_listener_options={"request_timeout": "5", "max_symbols": "7"}) as b:
+            log = b.log()
+            self.assertIn("differ from the first listener's (request_timeout, max_symbols)", log)
+            self.assertEqual(b.http_status("/healthz"), 200)
+
     def test_killed_companion_is_logged_restarted_and_counted(self):
         with Broker() as b:
             first = wait_until(b.companion_pid, what="companion")
