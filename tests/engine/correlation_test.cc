@@ -233,6 +233,18 @@ TEST(CorrelationTest, AnswerAfterDeadlineButBeforeSweepIsLate) {
   EXPECT_EQ(h.V(kUnmatched, Reason("late")), 1);
 }
 
+TEST(CorrelationTest, OverdueRequestBehindLaterDeadlineTimesOutBeforeItsAnswer) {
+  EngineHarness h;
+  h.Request(100, kDev, "AAPL");
+  h.Request(50, kDev, "MSFT");  // stamped before the clock: its deadline queues behind AAPL's
+  h.Advance(30'060);
+  h.Answer(30'070, kDev, PlaylistQuote("UPDATE", "MSFT", "MSFT", 0));
+  EXPECT_EQ(h.V(kTimeout, Sym("MSFT")), 1);
+  EXPECT_EQ(h.V(kResp, Sym("MSFT")), 0);
+  EXPECT_EQ(h.V(kUnmatched, Reason("late")), 1);
+  EXPECT_EQ(h.V(kPend, Sym("AAPL")), 1);
+}
+
 TEST(CorrelationTest, DuplicateAnswerWithinTimeout) {
   EngineHarness h;
   h.Request(0, kDev, "AAPL");
