@@ -1,0 +1,422 @@
+// Ground truth ledger: the contract's correlation rules on the simulator's
+// timeline, plus the backend's intent.
+#include "ground_truth.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+namespace fleetsim {
+namespace {
+
+// The plugin's default latency_buckets (plugin-contract.md §2).
+const double kContractBuckets[] = {0.1, 0.5, 1, 2, 5, 10, 30, 60};
+
+bool EqualsStrippedIgnoreCase(const std::string& key, const std::string& symbol) {
+  size_t end = key.find('/');
+  if (end == std::string::npos) end = key.size();
+  if (end != symbol.size()) return false;
+  for (size_t i = 0; i < end; ++i) {
+    if (std::toupper(static_cast<unsigned char>(key[i])) !=
+        std::toupper(static_cast<unsigned char>(symbol[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Nearest-rank quantile of sorted values.
+double Quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  if (rank < 1) rank = 1;
+  return sorted[rank - 1];
+}
+
+nlohmann::json Distribution(std::vector<double> values, bool contract_buckets) {
+  std::sort(values.begin(), values.end());
+  nlohmann::json j;
+  double sum = 0;
+  for (double v : values) sum += v;
+  j["count"] = values.size();
+  j["sum"] = sum;
+  if (values.empty()) {
+    for (const char* k : {"p50", "p90", "p95", "p99", "max"}) j[k] = nullptr;
+  } else {
+    j["p50"] = Quantile(values, 0.5);
+    j["p90"] = Quantile(values, 0.9);
+    j["p95"] = Quantile(values, 0.95);
+    j["p99"] = Quantile(values, 0.99);
+    j["max"] = values.back();
+  }
+  if (contract_buckets) {
+    // Cumulative counts, as a Prometheus histogram's `le` buckets.
+    nlohmann::json b = nlohmann::json::object();
+    for (double bound : kContractBuckets) {
+      auto n = std::upper_bound(values.begin(), values.end(), bound) - values.begin();
+      char name[16];
+      std::snprintf(name, sizeof name, "%g", bound);
+      b[name] = n;
+    }
+    b["+Inf"] = values.size();
+    j["buckets"] = b;
+  }
+  return j;
+}
+
+// A fine log-spaced histogram: 20 buckets per decade from 1 ms to 100 s.
+nlohmann::json FineHistogram(const std::vector<double>& values) {
+  std::vector<double> bounds;
+  for (int k = -60; k <= 40; ++k) bounds.push_back(std::pow(10.0, k / 20.0));
+  std::vector<uint64_t> counts(bounds.size() + 1, 0);
+  for (double v : values) {
+    counts[std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin()]++;
+  }
+  nlohmann::json j;
+  j["upper_bounds"] = bounds;
+  j["counts"] = counts;  // non-cumulative; the last one is above 100 s
+  return j;
+}
+
+}  // namespace
+
+GroundTruth::GroundTruth(const SymbolPool& pool, const std::vector<Device>& fleet,
+                         double request_timeout, double ambiguity_margin)
+    : pool_(pool),
+      fleet_(fleet),
+      timeout_(request_timeout),
+      margin_(ambiguity_margin),
+      ledgers_(fleet.size()) {}
+
+int GroundTruth::Label(const std::string& name) {
+  auto it = label_index_.find(name);
+  if (it != label_index_.end()) return it->second;
+  int id = static_cast<int>(labels_.size());
+  labels_.emplace_back();
+  labels_.back().name = name;
+  label_index_.emplace(name, id);
+  return id;
+}
+
+void GroundTruth::MarkAmbiguous(uint32_t id) {
+  if (id == kNoRequest) return;
+  Request& r = requests_[id];
+  if (r.ambiguous) return;
+  r.ambiguous = true;
+  labels_[r.label].ambiguous++;
+}
+
+void GroundTruth::Prune(DeviceLedger& led, double now) {
+  while (!led.recent.empty() && led.recent.front().time < now - 2 * timeout_) {
+    led.recent.pop_front();
+  }
+}
+
+void GroundTruth::AdvanceTo(double now) {
+  while (!deadlines_.empty() && deadlines_.top().first < now) {
+    auto [deadline, id] = deadlines_.top();
+    deadlines_.pop();
+    Request& r = requests_[id];
+    if (r.state != State::kPending) continue;
+    r.state = State::kTimedOut;
+    labels_[r.label].timeouts++;
+    DeviceLedger& led = ledgers_[r.device];
+    led.pending.erase(std::find(led.pending.begin(), led.pending.end(), id));
+    led.recent.push_back({id, deadline, true});
+    --pending_count_;
+  }
+}
+
+uint32_t GroundTruth::OnRequest(int device, const std::string& key, double now) {
+  AdvanceTo(now);
+  DeviceLedger& led = ledgers_[device];
+  Prune(led, now);
+  std::string name = key;
+  if (name.empty()) name = led.learned_label >= 0 ? labels_[led.learned_label].name : "unknown";
+  uint32_t id = static_cast<uint32_t>(requests_.size());
+  Request req;
+  req.device = device;
+  req.label = Label(name);
+  req.time = now;
+  req.key = key;
+  requests_.push_back(std::move(req));
+  labels_[requests_[id].label].requests++;
+  if (key.empty() && led.learned_at > now - margin_) MarkAmbiguous(id);
+
+  for (auto it = led.pending.begin(); it != led.pending.end(); ++it) {
+    Request& old = requests_[*it];
+    if (old.key != key) continue;
+    old.state = State::kSuperseded;
+    labels_[old.label].superseded++;
+    requests_[id].superseded_at = now;
+    requests_[id].replaced = *it;
+    if (now - old.time > timeout_ - margin_) {
+      MarkAmbiguous(*it);
+      MarkAmbiguous(id);
+    }
+    led.pending.erase(it);
+    --pending_count_;
+    break;
+  }
+  // An answer or a timeout of the same key just before this request could
+  // have been seen after it by the broker.
+  for (const Recent& r : led.recent) {
+    if (r.time > now - margin_ && requests_[r.request].key == key) {
+      MarkAmbiguous(r.request);
+      MarkAmbiguous(id);
+    }
+  }
+  led.pending.push_back(id);
+  ++pending_count_;
+  deadlines_.push({now + timeout_, id});
+  return id;
+}
+
+uint32_t GroundTruth::MatchKeys(const std::vector<uint32_t>& ids, const ReplyInfo& reply) const {
+  auto find = [&](auto pred) -> uint32_t {
+    for (uint32_t id : ids) {
+      if (pred(requests_[id].key)) return id;
+    }
+    return kNoRequest;
+  };
+  switch (reply.category) {
+    case ReplyCategory::kNoSymbolAnswer:
+    case ReplyCategory::kNewAnswer:
+    case ReplyCategory::kPageAnswer:
+    case ReplyCategory::kPageError:
+      return find([](const std::string& k) { return k.empty(); });
+    case ReplyCategory::kError: {
+      uint32_t id = find([](const std::string& k) { return k.empty(); });
+      return id != kNoRequest || ids.empty() ? id : ids.front();
+    }
+    case ReplyCategory::kPlaylistUpdate: {
+      if (reply.playlist && reply.symbol_index >= 0 &&
+          reply.symbol_index < static_cast<int>(reply.playlist->size())) {
+        const std::string& name = pool_.at((*reply.playlist)[reply.symbol_index]).name;
+        uint32_t id = find([&](const std::string& k) { return k == name; });
+        if (id != kNoRequest) return id;
+      }
+      const std::string& s = reply.symbol;
+      if (s.empty()) return kNoRequest;
+      uint32_t id = find([&](const std::string& k) { return !k.empty() && k == s; });
+      if (id == kNoRequest) {
+        id = find(
+            [&](const std::string& k) { return !k.empty() && EqualsStrippedIgnoreCase(k, s); });
+      }
+      if (id == kNoRequest) {
+        id = find(
+            [&](const std::string& k) { return !k.empty() && k.compare(0, s.size(), s) == 0; });
+      }
+      return id;
+    }
+    case ReplyCategory::kLifecycle:
+      break;
+  }
+  return kNoRequest;
+}
+
+uint32_t GroundTruth::FindPending(const DeviceLedger& led, const ReplyInfo& reply) const {
+  return MatchKeys(led.pending, reply);
+}
+
+uint32_t GroundTruth::FindRecent(const DeviceLedger& led, const ReplyInfo& reply, bool timed_out,
+                                 double now) const {
+  std::vector<uint32_t> ids;
+  for (const Recent& r : led.recent) {
+    if (r.timed_out == timed_out && r.time >= now - timeout_) ids.push_back(r.request);
+  }
+  std::sort(ids.begin(), ids.end());  // oldest request first
+  return MatchKeys(ids, reply);
+}
+
+void GroundTruth::Resolve(uint32_t id, bool error, const ReplyInfo& reply, double now) {
+  Request& r = requests_[id];
+  DeviceLedger& led = ledgers_[r.device];
+  LabelStats& st = labels_[r.label];
+  r.state = error ? State::kErrored : State::kAnswered;
+  led.pending.erase(std::find(led.pending.begin(), led.pending.end(), id));
+  --pending_count_;
+  if (error) {
+    st.errors++;
+  } else {
+    st.responses++;
+    ++responses_;
+    st.latency.push_back(now - r.time);
+    st.injected_latency.push_back(reply.injected_latency);
+  }
+  if (now - r.time > timeout_ - margin_) MarkAmbiguous(id);
+  if (r.superseded_at >= 0 && now - r.superseded_at < margin_) {
+    MarkAmbiguous(id);
+    MarkAmbiguous(r.replaced);
+  }
+  led.recent.push_back({id, now, false});
+  if (!error && r.key.empty()) {
+    bool page = reply.category == ReplyCategory::kPageAnswer;
+    if (page || !reply.symbol.empty()) {
+      led.learned_label = Label(page ? "_page" : reply.symbol);
+      led.learned_at = now;
+    }
+  }
+}
+
+void GroundTruth::OnDeviceMessage(int device, const ReplyInfo& reply, double now) {
+  AdvanceTo(now);
+  DeviceLedger& led = ledgers_[device];
+  Prune(led, now);
+  led.heard_since_announce = true;
+  if (reply.category == ReplyCategory::kLifecycle) {
+    ++lifecycle_;
+    return;
+  }
+  bool error =
+      reply.category == ReplyCategory::kError || reply.category == ReplyCategory::kPageError;
+  uint32_t id = FindPending(led, reply);
+  if (id != kNoRequest) {
+    Resolve(id, error, reply, now);
+    return;
+  }
+  id = FindRecent(led, reply, true, now);
+  if (id != kNoRequest) {
+    Request& r = requests_[id];
+    ++unmatched_late_;
+    labels_[r.label].late_replies++;
+    if (!r.late) {
+      r.late = true;
+      labels_[r.label].late++;
+    }
+    if (now - (r.time + timeout_) < margin_) MarkAmbiguous(id);
+    return;
+  }
+  id = FindRecent(led, reply, false, now);
+  if (id != kNoRequest) {
+    ++unmatched_duplicate_;
+    labels_[requests_[id].label].duplicate_replies++;
+    return;
+  }
+  ++unmatched_unsolicited_;
+}
+
+void GroundTruth::OnNoReplyInjected(uint32_t id) {
+  labels_[requests_[id].label].no_reply_injected++;
+}
+void GroundTruth::OnLateInjected(uint32_t id) { labels_[requests_[id].label].late_injected++; }
+void GroundTruth::OnDuplicateSent(uint32_t id) { labels_[requests_[id].label].duplicates_sent++; }
+void GroundTruth::OnReplyCancelled(uint32_t id) { labels_[requests_[id].label].cancelled++; }
+
+void GroundTruth::OnRealBoot(int device) {
+  ++real_boots_;
+  boots_by_firmware_[fleet_[device].firmware]++;
+}
+
+void GroundTruth::OnBootAnnouncement(int device, bool resend, double now) {
+  DeviceLedger& led = ledgers_[device];
+  ++announcements_;
+  if (resend) ++resends_;
+  if (!(now - led.last_boot_announce < 60 && !led.heard_since_announce)) ++contract_boots_;
+  led.last_boot_announce = now;
+  led.heard_since_announce = false;
+  led.announced_since_heartbeat = true;
+}
+
+void GroundTruth::OnHeartbeat(int device, uint32_t uptime, double now) {
+  (void)now;
+  DeviceLedger& led = ledgers_[device];
+  if (led.has_uptime && uptime < led.last_uptime) {
+    if (led.last_uptime > 4294000) {
+      ++uptime_wraps_;
+    } else if (!led.announced_since_heartbeat) {
+      ++heartbeat_rule_boots_;
+    }
+  }
+  led.has_uptime = true;
+  led.last_uptime = uptime;
+  led.announced_since_heartbeat = false;
+}
+
+void GroundTruth::ToJson(nlohmann::json* out) const {
+  nlohmann::json& j = *out;
+  nlohmann::json totals = nlohmann::json::object();
+  uint64_t all = 0;
+  for (int k = 0; k < kKindCount; ++k) {
+    totals[KindName(static_cast<Kind>(k))] = totals_[k];
+    all += totals_[k];
+  }
+  j["totals"] = totals;
+  j["totals_all"] = all;
+
+  std::vector<uint64_t> pending(labels_.size(), 0);
+  for (const Request& r : requests_) {
+    if (r.state == State::kPending) pending[r.label]++;
+  }
+  uint64_t sum[13] = {};
+  std::vector<double> all_latency, all_injected;
+  nlohmann::json symbols = nlohmann::json::object();
+  std::vector<int> order(labels_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::sort(order.begin(), order.end(),
+            [&](int a, int b) { return labels_[a].name < labels_[b].name; });
+  for (int i : order) {
+    const LabelStats& s = labels_[i];
+    nlohmann::json e;
+    e["requests"] = s.requests;
+    e["responses"] = s.responses;
+    e["errors"] = s.errors;
+    e["timeouts"] = s.timeouts;
+    e["unanswered"] = s.timeouts - s.late;
+    e["late"] = s.late;
+    e["superseded"] = s.superseded;
+    e["pending"] = pending[i];
+    e["ambiguous"] = s.ambiguous;
+    e["late_replies"] = s.late_replies;
+    e["duplicate_replies"] = s.duplicate_replies;
+    e["injected"] = {{"no_reply", s.no_reply_injected},
+                     {"late", s.late_injected},
+                     {"duplicates_sent", s.duplicates_sent},
+                     {"cancelled_replies", s.cancelled}};
+    e["latency"] = Distribution(s.latency, true);
+    e["injected_latency"] = Distribution(s.injected_latency, false);
+    symbols[s.name] = e;
+    uint64_t v[13] = {s.requests,     s.responses,         s.errors,
+                      s.timeouts,     s.timeouts - s.late, s.late,
+                      s.superseded,   pending[i],          s.ambiguous,
+                      s.late_replies, s.duplicate_replies, s.duplicates_sent,
+                      s.cancelled};
+    for (int k = 0; k < 13; ++k) sum[k] += v[k];
+    all_latency.insert(all_latency.end(), s.latency.begin(), s.latency.end());
+    all_injected.insert(all_injected.end(), s.injected_latency.begin(), s.injected_latency.end());
+  }
+  j["requests"] = {{"total", sum[0]},
+                   {"responses", sum[1]},
+                   {"errors", sum[2]},
+                   {"timeouts", sum[3]},
+                   {"unanswered", sum[4]},
+                   {"late", sum[5]},
+                   {"superseded", sum[6]},
+                   {"pending", sum[7]},
+                   {"ambiguous", sum[8]},
+                   {"late_replies", sum[9]},
+                   {"duplicate_replies", sum[10]},
+                   {"duplicates_sent", sum[11]},
+                   {"cancelled_replies", sum[12]},
+                   {"labels", labels_.size()}};
+  j["unmatched"] = {{"late", unmatched_late_},
+                    {"duplicate", unmatched_duplicate_},
+                    {"unsolicited", unmatched_unsolicited_}};
+  j["lifecycle_messages"] = lifecycle_;
+  nlohmann::json lat = Distribution(all_latency, true);
+  lat["histogram"] = FineHistogram(all_latency);
+  nlohmann::json inj = Distribution(all_injected, false);
+  inj["histogram"] = FineHistogram(all_injected);
+  j["latency"] = lat;
+  j["injected_latency"] = inj;
+  j["symbols"] = symbols;
+  j["boots"] = {{"real", real_boots_},
+                {"announcements", announcements_},
+                {"resends", resends_},
+                {"contract_announcement_rule", contract_boots_},
+                {"contract_uptime_rule", heartbeat_rule_boots_},
+                {"uptime_wraps", uptime_wraps_},
+                {"by_firmware", boots_by_firmware_}};
+}
+
+}  // namespace fleetsim

@@ -1,0 +1,170 @@
+// The ground truth of a simulation run: what an ideal observer at the broker
+// should report, computed by applying the plugin contract's correlation rules
+// (plugin-contract.md §5, §6) to the publishes the simulator's clients got
+// accepted, in the order and at the times the simulator saw them.
+//
+// The simulator's clock is not the broker's: where an outcome depends on the
+// order of two events closer than `ambiguity_margin` (a reply near the
+// request timeout, a reply racing a newer request for the same device and
+// symbol, a label learned just before a request), the request is counted as
+// usual and additionally as `ambiguous`, so a comparison can allow exactly
+// that much disagreement per symbol.
+//
+// Besides the contract's view it records the backend's intent per request
+// (no reply injected, late reply injected, duplicates sent, replies cancelled
+// at shutdown) and the injected latency of the copy that answered.
+//
+// Thread safety: owned by the simulation thread.
+#ifndef FLEETSIM_GROUND_TRUTH_H_
+#define FLEETSIM_GROUND_TRUTH_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "device_model.h"
+#include "publish_kind.h"
+#include "symbol_pool.h"
+
+namespace fleetsim {
+
+inline constexpr uint32_t kNoRequest = 0xFFFFFFFFu;
+
+// How a publish on a device topic counts (protocol §2.5).
+enum class ReplyCategory : uint8_t {
+  kNoSymbolAnswer,  // single-mode UPDATE: resolves the no-symbol request
+  kNewAnswer,       // NEW: resolves the no-symbol request, else unsolicited
+  kPageAnswer,      // page reply without error
+  kPageError,       // page reply with error: error answer for the no-symbol request
+  kPlaylistUpdate,  // playlist UPDATE: resolved through symbols[symbolIndex]
+  kError,           // NO_CONFIG, DEVICE_ASSIGNED success:false
+  kLifecycle,       // DEVICE_REG and the like: not an answer
+};
+
+struct ReplyInfo {
+  ReplyCategory category = ReplyCategory::kLifecycle;
+  std::string symbol;                        // the reply's `symbol` field (quotes only)
+  std::shared_ptr<const Playlist> playlist;  // kPlaylistUpdate
+  int symbol_index = -1;
+  uint32_t for_request = kNoRequest;  // the request the backend answered
+  double injected_latency = 0;
+};
+
+class GroundTruth {
+ public:
+  GroundTruth(const SymbolPool& pool, const std::vector<Device>& fleet, double request_timeout,
+              double ambiguity_margin);
+
+  // Every accepted publish, by kind.
+  void CountPublish(Kind kind) { ++totals_[static_cast<int>(kind)]; }
+
+  // Expires requests whose timeout passed by `now`. Call before each event.
+  void AdvanceTo(double now);
+
+  // An accepted STOCKPRICEUPDATE of `device`; `key` is the requested symbol or
+  // empty. Returns the request id.
+  uint32_t OnRequest(int device, const std::string& key, double now);
+
+  // An accepted publish on `device`'s topic.
+  void OnDeviceMessage(int device, const ReplyInfo& reply, double now);
+
+  // Backend intent for request `id`.
+  void OnNoReplyInjected(uint32_t id);
+  void OnLateInjected(uint32_t id);
+  void OnDuplicateSent(uint32_t id);
+  void OnReplyCancelled(uint32_t id);
+
+  // Boots: a real boot (not a resend), every accepted TICKRMETERBOOT, and
+  // every accepted heartbeat (for the contract's uptime rule).
+  void OnRealBoot(int device);
+  void OnBootAnnouncement(int device, bool resend, double now);
+  void OnHeartbeat(int device, uint32_t uptime, double now);
+
+  // Requests still pending (not yet answered or timed out).
+  size_t pending() const { return pending_count_; }
+  uint64_t total(Kind kind) const { return totals_[static_cast<int>(kind)]; }
+  uint64_t requests() const { return requests_.size(); }
+  uint64_t responses() const { return responses_; }
+
+  // The summary's "totals", "symbols", "latency", "unmatched" and "boots".
+  void ToJson(nlohmann::json* out) const;
+
+ private:
+  struct LabelStats {
+    std::string name;
+    uint64_t requests = 0, responses = 0, errors = 0, timeouts = 0, superseded = 0, pending = 0;
+    uint64_t ambiguous = 0, late = 0, late_replies = 0, duplicate_replies = 0;
+    uint64_t no_reply_injected = 0, late_injected = 0, duplicates_sent = 0, cancelled = 0;
+    std::vector<double> latency;           // observed on the simulator's clock
+    std::vector<double> injected_latency;  // of the copy that answered
+  };
+  enum class State : uint8_t { kPending, kAnswered, kErrored, kTimedOut, kSuperseded };
+  struct Request {
+    int device;
+    int label;
+    double time;
+    double superseded_at = -1;  // when this request replaced an older one
+    uint32_t replaced = kNoRequest;
+    State state = State::kPending;
+    bool ambiguous = false;
+    bool late = false;
+    std::string key;
+  };
+  struct Recent {
+    uint32_t request;
+    double time;  // answer time or deadline
+    bool timed_out;
+  };
+  struct DeviceLedger {
+    std::vector<uint32_t> pending;  // request ids, oldest first
+    std::deque<Recent> recent;      // resolved within the last timeout
+    int learned_label = -1;
+    double learned_at = -1e18;
+    double last_boot_announce = -1e18;
+    bool heard_since_announce = true;
+    bool announced_since_heartbeat = false;
+    bool has_uptime = false;
+    uint32_t last_uptime = 0;
+  };
+
+  int Label(const std::string& name);
+  void MarkAmbiguous(uint32_t id);
+  void Resolve(uint32_t id, bool error, const ReplyInfo& reply, double now);
+  // The pending (or recent, when `recent` is set) request a reply resolves by
+  // the contract's rules; kNoRequest if none.
+  uint32_t FindPending(const DeviceLedger& led, const ReplyInfo& reply) const;
+  uint32_t FindRecent(const DeviceLedger& led, const ReplyInfo& reply, bool timed_out,
+                      double now) const;
+  uint32_t MatchKeys(const std::vector<uint32_t>& ids, const ReplyInfo& reply) const;
+  void Prune(DeviceLedger& led, double now);
+
+  const SymbolPool& pool_;
+  const std::vector<Device>& fleet_;
+  const double timeout_;
+  const double margin_;
+  uint64_t totals_[kKindCount] = {};
+  std::vector<Request> requests_;
+  std::vector<DeviceLedger> ledgers_;
+  std::vector<LabelStats> labels_;
+  std::unordered_map<std::string, int> label_index_;
+  using Deadline = std::pair<double, uint32_t>;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<Deadline>> deadlines_;
+  size_t pending_count_ = 0;
+  uint64_t responses_ = 0;
+  uint64_t unmatched_late_ = 0, unmatched_duplicate_ = 0, unmatched_unsolicited_ = 0;
+  uint64_t lifecycle_ = 0;
+  uint64_t real_boots_ = 0, announcements_ = 0, resends_ = 0, contract_boots_ = 0;
+  uint64_t heartbeat_rule_boots_ = 0, uptime_wraps_ = 0;
+  std::map<std::string, uint64_t> boots_by_firmware_;
+};
+
+}  // namespace fleetsim
+
+#endif  // FLEETSIM_GROUND_TRUTH_H_
