@@ -44,6 +44,7 @@ namespace {
 constexpr int64_t kTickIntervalNs = 100 * 1000000;
 constexpr int64_t kSupervisorRestartGapNs = int64_t{5} * 1000000000;
 constexpr int kStopGraceMs = 3000;
+constexpr uint32_t kHousekeepingEvery = 1024;
 
 // What one loaded object shares across inits (per_listener_settings runs
 // init once per listener): one ring, one supervisor, one companion.
@@ -60,6 +61,7 @@ struct Shared {
   int64_t next_tick_ns = 0;
   int64_t last_supervisor_start_ns = 0;
   int users = 0;
+  uint32_t housekeeping_countdown = kHousekeepingEvery;
 };
 
 // One per successful init: what cleanup must unregister.
@@ -130,6 +132,8 @@ void StopEverything(Shared* s) {
   s->listen_fd = -1;
 }
 
+void Housekeeping(Shared* s);
+
 // The hot path: every publish of every client passes here.
 int OnMessage(int, void* event_data, void*) {
   try {
@@ -148,37 +152,47 @@ int OnMessage(int, void* event_data, void*) {
                           topic, ed->payload, ed->payloadlen, store_payload)) {
       BumpSingleWriter(counters.dropped);
     }
+    if (--s->housekeeping_countdown == 0) {
+      s->housekeeping_countdown = kHousekeepingEvery;
+      Housekeeping(s);
+    }
   } catch (...) {
     // Nothing here throws; if it ever did, the broker must not notice.
   }
   return MOSQ_ERR_SUCCESS;
 }
 
+// Forwards log lines and replaces a dead supervisor, at most every
+// kTickIntervalNs. Runs from the tick and, because mosquitto 2.0.11-2.0.14
+// never ticks with per_listener_settings true, every kHousekeepingEvery
+// publishes too. Under load 2.0.11 ticks about once per loop iteration, so
+// the coarse clock check comes first.
+void Housekeeping(Shared* s) {
+  const int64_t now = CoarseNanos();
+  if (now < s->next_tick_ns) return;
+  s->next_tick_ns = now + kTickIntervalNs;
+  DrainLog(s->supervisor_log.get());
+  DrainLog(s->companion_log.get());
+  if (s->supervisor > 0) {
+    int status = 0;
+    if (waitpid(s->supervisor, &status, WNOHANG) == s->supervisor) {
+      mosquitto_log_printf(MOSQ_LOG_WARNING,
+                           "tkmprom: supervisor (pid %d) %s; the companion went with it",
+                           static_cast<int>(s->supervisor), DescribeWaitStatus(status).c_str());
+      s->supervisor = -1;
+    }
+  }
+  if (s->supervisor < 0 && now - s->last_supervisor_start_ns >= kSupervisorRestartGapNs) {
+    if (StartSupervisorLogged(s)) {
+      BumpSingleWriter(s->region->counters().companion_restarts);
+      mosquitto_log_printf(MOSQ_LOG_NOTICE, "tkmprom: companion restarted");
+    }
+  }
+}
+
 int OnTick(int, void*, void*) {
   try {
-    Shared* s = g_shared;
-    if (s == nullptr) return MOSQ_ERR_SUCCESS;
-    // 2.0.11 ticks about once per loop iteration under load.
-    const int64_t now = CoarseNanos();
-    if (now < s->next_tick_ns) return MOSQ_ERR_SUCCESS;
-    s->next_tick_ns = now + kTickIntervalNs;
-    DrainLog(s->supervisor_log.get());
-    DrainLog(s->companion_log.get());
-    if (s->supervisor > 0) {
-      int status = 0;
-      if (waitpid(s->supervisor, &status, WNOHANG) == s->supervisor) {
-        mosquitto_log_printf(MOSQ_LOG_WARNING,
-                             "tkmprom: supervisor (pid %d) %s; the companion went with it",
-                             static_cast<int>(s->supervisor), DescribeWaitStatus(status).c_str());
-        s->supervisor = -1;
-      }
-    }
-    if (s->supervisor < 0 && now - s->last_supervisor_start_ns >= kSupervisorRestartGapNs) {
-      if (StartSupervisorLogged(s)) {
-        BumpSingleWriter(s->region->counters().companion_restarts);
-        mosquitto_log_printf(MOSQ_LOG_NOTICE, "tkmprom: companion restarted");
-      }
-    }
+    if (g_shared != nullptr) Housekeeping(g_shared);
   } catch (...) {
   }
   return MOSQ_ERR_SUCCESS;

@@ -182,6 +182,19 @@ class FoundationTest(unittest.TestCase):
             self.assertIn("differ from the first listener's (request_timeout, max_symbols)", log)
             self.assertEqual(b.http_status("/healthz"), 200)
 
+    def test_per_listener_settings_still_forwards_log_lines_without_ticks(self):
+        # mosquitto 2.0.11 never ticks with per_listener_settings true; the
+        # hook's housekeeping runs every 1024 publishes instead.
+        with Broker(per_listener=True, listeners=2) as b:
+            first = wait_until(b.companion_pid, what="companion")
+            os.kill(first, signal.SIGKILL)
+            wait_until(lambda: b.companion_pid() not in (None, first), what="a new companion")
+            c = b.client()
+            publish_all(c, [("some/topic", "x", 0, False)] * 2100)
+            close(c)
+            wait_until(lambda: "companion (pid %d) was killed by signal 9" % first in b.log(),
+                       what="the restart's log line")
+
     def test_killed_companion_is_logged_restarted_and_counted(self):
         with Broker() as b:
             first = wait_until(b.companion_pid, what="companion")
