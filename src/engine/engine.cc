@@ -1,7 +1,7 @@
 #include "src/engine/engine.h"
 
+#include <deque>
 #include <string>
-#include <unordered_set>
 
 #include "src/engine/device_id_matcher.h"
 #include "src/engine/engine_tables.h"
@@ -60,7 +60,9 @@ class Engine::Impl {
   EngineTables t_;
   DeviceIdMatcher matcher_;
   PayloadParser parser_;
-  std::unordered_set<std::string> negative_topics_;
+  // Topics (kOther) known not to match a custom device_id_pattern.
+  StringIndex negative_topics_;
+  std::deque<std::string> negative_topic_names_;
   int64_t next_maintenance_ns_ = INT64_MIN;
   mutable uint64_t generation_ = 0;
 };
@@ -68,14 +70,13 @@ class Engine::Impl {
 bool Engine::Impl::PromoteOther(std::string_view topic) {
   if (matcher_.is_default()) return false;
   if (t_.devices.Find(topic) != StringIndex::kNone) return true;
-  // Only the first publish on a topic runs the regex; the answer is kept.
-  // (C++17 has no heterogeneous lookup: building the key allocates, but
-  // only on this cold path of topics that are neither known devices nor
-  // standard TickrMeter topics.)
-  std::string key(topic);
-  if (negative_topics_.count(key) != 0) return false;
+  // Only the first publish on a topic runs the regex; a miss is remembered.
+  if (negative_topics_.Find(topic) != StringIndex::kNone) return false;
   if (matcher_.Matches(topic)) return true;
-  if (negative_topics_.size() < kMaxNegativeTopics) negative_topics_.insert(std::move(key));
+  if (negative_topics_.size() < kMaxNegativeTopics) {
+    negative_topic_names_.emplace_back(topic);
+    negative_topics_.Insert(negative_topic_names_.back(), 0);
+  }
   return false;
 }
 
