@@ -1,6 +1,7 @@
 #include "src/engine/symbol_table.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace tkmprom {
 
@@ -9,6 +10,10 @@ SymbolTable::SymbolTable(const Config& config)
       window_ns_(Config::ToNanos(config.quantile_window_s)),
       expiry_ns_(Config::ToNanos(config.symbol_expiry_s)),
       max_symbols_(config.max_symbols) {
+  // +Inf is always the last bucket; a configured one would duplicate it.
+  bounds_.erase(
+      std::remove_if(bounds_.begin(), bounds_.end(), [](double b) { return !std::isfinite(b); }),
+      bounds_.end());
   std::sort(bounds_.begin(), bounds_.end());
   bounds_.erase(std::unique(bounds_.begin(), bounds_.end()), bounds_.end());
   index_.Reserve(std::min<uint64_t>(max_symbols_, 1 << 16) + 8);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "src/exposition/text_writer.h"
@@ -96,6 +97,22 @@ TEST(EngineLimitsTest, WindowedValuesAreNaNWithoutAnswers) {
   const auto s = h.Snap();
   ASSERT_EQ(s->symbols.size(), 1u);
   EXPECT_TRUE(std::isnan(s->symbols[0].p95_latency_s));
+}
+
+TEST(EngineLimitsTest, LatencyBucketsSortedDedupedWithOneInf) {
+  Config c;
+  c.latency_buckets = {1, 0.25, 1, std::numeric_limits<double>::infinity()};
+  EngineHarness h(c);
+  h.Request(0, Id(1), "AAPL");
+  h.Answer(700, Id(1), "{\"symbol\":\"AAPL\",\"isPlaylist\":true,\"type\":\"UPDATE\"}");
+  const auto buckets = h.Samples("tickrmeter_stock_update_latency_seconds_bucket");
+  ASSERT_EQ(buckets.size(), 3u);
+  EXPECT_EQ(buckets[0]->labels.back().value, "0.25");
+  EXPECT_EQ(buckets[0]->value, 0);
+  EXPECT_EQ(buckets[1]->labels.back().value, "1");
+  EXPECT_EQ(buckets[1]->value, 1);
+  EXPECT_EQ(buckets[2]->labels.back().value, "+Inf");
+  EXPECT_EQ(buckets[2]->value, 1);
 }
 
 std::string RunPromtool(const std::string& text) {
