@@ -122,9 +122,12 @@ void Engine::Impl::Observe(const Observation& obs) {
 void Engine::Impl::HandleRequest(const Observation& obs) {
   if (obs.payload_truncated) return Invalid(obs.kind, InvalidReason::kTruncated);
   RequestFields req;
-  InvalidReason reason;
-  if (!parser_.ParseRequest(obs.payload, &req, &reason)) return Invalid(obs.kind, reason);
-  if (req.type != "UPDATE") return;  // BOOT and others: counted by kind only (§6)
+  InvalidReason reason = InvalidReason::kJson;
+  const bool parsed = parser_.ParseRequest(obs.payload, &req, &reason);
+  // Another `type` (BOOT, …) is counted by kind only (§6), whatever else it lacks.
+  if (reason == InvalidReason::kField && !req.type.empty() && req.type != "UPDATE") return;
+  if (!parsed) return Invalid(obs.kind, reason);
+  if (req.type != "UPDATE") return;
   if (!IsDeviceId(req.device)) return Invalid(obs.kind, InvalidReason::kDevice);
   const uint32_t id = t_.devices.Touch(req.device, obs.timestamp_ns);
   if (id == StringIndex::kNone) return;  // counted in tracking_dropped{devices}

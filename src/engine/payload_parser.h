@@ -84,7 +84,8 @@ class PayloadParser {
   PayloadParser(const PayloadParser&) = delete;
   PayloadParser& operator=(const PayloadParser&) = delete;
 
-  // Each returns true and fills `out`, or returns false and sets `reason`.
+  // Each returns true and fills `out`, or returns false and sets `reason`;
+  // on kField the fields that were readable are still filled in.
   // None checks the device id against the pattern: the caller does.
   bool ParseRequest(std::string_view payload, RequestFields* out, InvalidReason* reason);
   bool ParseBoot(std::string_view payload, BootFields* out, InvalidReason* reason);

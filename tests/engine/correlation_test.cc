@@ -309,8 +309,12 @@ TEST(CorrelationTest, StockRequestOfOtherTypeIsIgnored) {
   EngineHarness h;
   h.Publish(MessageKind::kStockRequest, 0, "STOCKPRICEUPDATE",
             "{\"type\":\"BOOT\",\"device\":\"A1B2C3D4E5F6\"}");
+  h.Publish(MessageKind::kStockRequest, 0, "STOCKPRICEUPDATE", "{\"type\":\"PING\"}");
   EXPECT_TRUE(h.Samples(kReq).empty());
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 0);
+  EXPECT_EQ(
+      h.V("tickrmeter_messages_invalid_total", {{"kind", "stock_request"}, {"reason", "field"}}),
+      0);
 }
 
 }  // namespace
