@@ -260,5 +260,71 @@ TEST(DevicesTest, PluginSeriesExportedFromStart) {
   EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_devices_charging", {}), 0);
 }
 
+// One publish of each shape of the protocol reference's samples.jsonl, in
+// file order: every one is usable, and the traffic adds up as expected.
+TEST(DevicesTest, SamplesOfEveryShapeAreUsable) {
+  struct Pub {
+    MessageKind kind;
+    const char* topic;
+    const char* payload;
+  };
+  const Pub kSamples[] = {
+      {MessageKind::kStockRequest, "STOCKPRICEUPDATE",
+       R"json({"type":"UPDATE","device":"A1B2C3D4E5F6"})json"},
+      {MessageKind::kStockRequest, "STOCKPRICEUPDATE",
+       R"json({"type":"UPDATE","device":"A1B2C3D4E5F6","symbol":"BTC/USD"})json"},
+      {MessageKind::kDeviceMessage, "A1B2C3D4E5F6",
+       R"json({"symbol":"AAPL","price":"$229.97","p":229.97,"percent":"1 day +0.85%","perValue":0.85,"date":"03:45PM 12 Jan 2025","name":"Apple Inc.","currency":"$","isPlaylist":false,"type":"UPDATE","interval":"300","symbolType":1,"ledBrightness":100,"alertEnabled":false})json"},
+      {MessageKind::kDeviceMessage, "A1B2C3D4E5F6",
+       R"json({"symbol":"BTC","price":"$97123","p":97123.41,"percent":"1 day -1.20%","perValue":-1.2,"date":"03:45PM 12 Jan 2025","name":"My list","currency":"$","isPlaylist":true,"isMusicCreatorPl":false,"type":"UPDATE","cycleInterval":"120","updateInterval":"120","symbols":"AAPL,BTC/USD,MSFT","symbolIndex":1,"cycleMode":"default","ledBrightness":50,"alertEnabled":false})json"},
+      {MessageKind::kDeviceMessage, "A1B2C3D4E5F6",
+       R"json({"symbol":"AAPL","price":"$229.97","p":229.97,"percent":"-","perValue":-9999999,"date":"03:45PM 12 Jan 2025","name":"My list","currency":"$","isPlaylist":true,"type":"NEW","cycleInterval":"120","updateInterval":"120","symbols":"AAPL,BTC/USD,MSFT","symbolIndex":0,"cycleMode":"default","ledBrightness":50,"alertEnabled":false})json"},
+      {MessageKind::kDeviceMessage, "A1B2C3D4E5F6",
+       R"json({"mode":"page","page":[{"id":812,"ledColor":"green","rev":3,"blink":false,"alert":false}],"updateInterval":"300","ttl":300,"ledBrightness":100})json"},
+      {MessageKind::kDeviceMessage, "A1B2C3D4E5F6",
+       R"json({"mode":"page","page":[{"id":-1,"ledColor":"#000000","rev":-1,"blink":false,"alert":false}],"updateInterval":300,"ttl":300,"ledBrightness":100,"error":"Error in getting data"})json"},
+      {MessageKind::kDeviceMessage, "A1B2C3D4E5F6",
+       R"json({"type":"NO_CONFIG","success":false,"message":"No configuration found."})json"},
+      {MessageKind::kDeviceMessage, "A1B2C3D4E5F6",
+       R"json({"type":"DEVICE_ASSIGNED","success":false,"message":"Device Not Found"})json"},
+      {MessageKind::kDeviceMessage, "A1B2C3D4E5F6",
+       R"json({"type":"DEVICE_REG","key":"48213","valid":"2025-01-12T15:04:05.000Z","success":true,"message":"ADDED_SUCCESSFULLY"})json"},
+      {MessageKind::kDeviceMessage, "A1B2C3D4E5F6",
+       R"json({"type":"DEVICE_UNASSGINED","message":"Device registration removed."})json"},
+      {MessageKind::kHeartbeat, "DEVICESTATUS_RES",
+       R"json({"status":"online","firmware_version":"70p","device":"A1B2C3D4E5F6","battery":"87","vin":"1830","uptime":"86400","isCharging":"0","wflct":"3","iv":"elec+HB", "xmc":"1", "flashID":"C84016"})json"},
+      {MessageKind::kHeartbeat, "DEVICESTATUS_RES",
+       R"json({"status":"online","firmware_version":"40p","device":"A1B2C3D4E5F6","battery":"55","vin":"2731","uptime":"120","isCharging":"1","wflc":"2"})json"},
+      {MessageKind::kHeartbeat, "DEVICESTATUS_RES",
+       R"json({"status":"online","firmware_version":"30","device":"A1B2C3D4E5F6","battery":91,"vin":2900})json"},
+      {MessageKind::kStatusPoll, "DEVICESTATUS", R"json({"action":"status"})json"},
+      {MessageKind::kBoot, "TICKRMETERBOOT", R"json({"type":"BOOT","device":"A1B2C3D4E5F6"})json"},
+      {MessageKind::kBooted, "DEVICE_BOOTED", R"json({"type":"BOOT","device":"A1B2C3D4E5F6"})json"},
+      {MessageKind::kHttpStream, "HTTPSTREAMSTOCKS",
+       R"json({"device":"A1B2C3D4E5F6","params":{"getQuoteParams":{"macAddress":"A1B2C3D4E5F6","stream":"commodities","market":"","symbol":"XAU","symbolType":6,"currency":"USD"},"configObject":{"isPlaylist":false},"userTimeParams":{"timeZone":"Europe/London","timeFormat":"12h"}}})json"},
+      {MessageKind::kLog, "LOG/A1B2C3D4E5F6",
+       R"json(SR lock check start.|Flash ID: C84016, SFDP 0x06: CC, SFDP 0xF4: CC.|non-xmc (C84016). SR lock skipped.|)json"},
+      {MessageKind::kAlert, "ALERT/A1B2C3D4E5F6", R"json({"type":"DISABLE"})json"},
+      {MessageKind::kFirmwareUpdate, "FIRMWAREUPDATE/A1B2C3D4E5F6", R"json()json"},
+  };
+  EngineHarness h;
+  int64_t ms = 0;
+  for (const Pub& p : kSamples) h.Publish(p.kind, ms += 10, p.topic, p.payload);
+  for (const Sample* s : h.Samples(kInvalid)) EXPECT_EQ(s->value, 0);
+  // Two requests (symbol-less, BTC/USD): the single-mode AAPL answer takes the
+  // symbol-less one, the playlist BTC answer BTC/USD. Then the playlist NEW,
+  // the page reply, the page error, NO_CONFIG and DEVICE_ASSIGNED find nothing
+  // pending and match the answered symbol-less request: 5 duplicates. The
+  // DEVICE_REG and DEVICE_UNASSGINED lifecycle messages are not answers.
+  EXPECT_EQ(h.V("tickrmeter_stock_update_responses_total", {{"symbol", "unknown"}}), 1);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_responses_total", {{"symbol", "BTC/USD"}}), 1);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_unmatched_responses_total", {{"reason", "duplicate"}}), 5);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_unmatched_responses_total", {{"reason", "unsolicited"}}),
+            0);
+  EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
+  EXPECT_EQ(h.V(kBoots, Fw("30")), 1);  // one boot, echoed on DEVICE_BOOTED
+  EXPECT_EQ(h.V(kOnline, OnlineLabels("30", "unknown", "unknown")), 1);
+}
+
 }  // namespace
 }  // namespace tkmprom
