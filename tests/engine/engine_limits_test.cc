@@ -60,6 +60,21 @@ TEST(EngineLimitsTest, MaxSymbolsFoldsIntoOther) {
   EXPECT_EQ(h.Snap()->symbols.size(), 4u);  // A, B, _other, unknown
 }
 
+TEST(EngineLimitsTest, PendingRequestsPerDeviceAreBounded) {
+  EngineHarness h;
+  for (int i = 0; i < 70; ++i) h.Request(i, Id(1), "S" + std::to_string(i));
+  const auto s = h.Snap();
+  EXPECT_EQ(s->devices.at(Id(1)).pending, 64u);
+  EXPECT_EQ(h.V("tickrmeter_tracking_dropped_total", {{"table", "pending"}}), 6);
+  // Refused requests are counted nowhere else.
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "S63"}}), 1);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "S64"}}), -1);
+  // Once answered, a slot serves a new request again.
+  h.Answer(100, Id(1), "{\"symbol\":\"S0\",\"isPlaylist\":true,\"type\":\"UPDATE\"}");
+  h.Request(200, Id(1), "S64");
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "S64"}}), 1);
+}
+
 TEST(EngineLimitsTest, IdleSymbolsExpireUnlessBusy) {
   Config c;
   c.symbol_expiry_s = 3600;
