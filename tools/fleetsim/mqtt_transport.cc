@@ -23,6 +23,7 @@ struct MqttTransport::Slot {
   bool ever_connected = false;
   bool disconnect_requested = false;
   bool dirty = false;
+  bool idle_queued = false;
   // Set around mosquitto_publish: a QoS 0 publish may be reported sent
   // before mosquitto_publish returns its mid.
   bool in_publish = false;
@@ -61,25 +62,45 @@ bool MqttTransport::AddClient(int client, const ClientSpec& spec) {
   slot->owner = this;
   slot->index = client;
   slot->spec = spec;
-  slot->mosq = mosquitto_new(spec.client_id.c_str(), true, slot.get());
-  if (!slot->mosq) {
-    std::fprintf(stderr, "fleetsim: mosquitto_new(%s) failed: %s\n", spec.client_id.c_str(),
-                 std::strerror(errno));
-    return false;
-  }
-  mosquitto_int_option(slot->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-  mosquitto_int_option(slot->mosq, MOSQ_OPT_TCP_NODELAY, 1);
-  mosquitto_connect_callback_set(slot->mosq, &MqttTransport::OnConnectCb);
-  mosquitto_disconnect_callback_set(slot->mosq, &MqttTransport::OnDisconnectCb);
-  mosquitto_publish_callback_set(slot->mosq, &MqttTransport::OnPublishCb);
-  mosquitto_message_callback_set(slot->mosq, &MqttTransport::OnMessageCb);
   slots_[client] = std::move(slot);
   return true;
+}
+
+bool MqttTransport::Create(Slot& s) {
+  s.mosq = mosquitto_new(s.spec.client_id.c_str(), true, &s);
+  if (!s.mosq) {
+    ++create_failures_;
+    return false;
+  }
+  s.ever_connected = false;
+  mosquitto_int_option(s.mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+  mosquitto_int_option(s.mosq, MOSQ_OPT_TCP_NODELAY, 1);
+  mosquitto_connect_callback_set(s.mosq, &MqttTransport::OnConnectCb);
+  mosquitto_disconnect_callback_set(s.mosq, &MqttTransport::OnDisconnectCb);
+  mosquitto_publish_callback_set(s.mosq, &MqttTransport::OnPublishCb);
+  mosquitto_message_callback_set(s.mosq, &MqttTransport::OnMessageCb);
+  return true;
+}
+
+void MqttTransport::DestroyIdle() {
+  for (int i : idle_) {
+    Slot& s = *slots_[i];
+    s.idle_queued = false;
+    if (s.mosq && s.fd < 0 && !s.connected) {
+      mosquitto_destroy(s.mosq);
+      s.mosq = nullptr;
+    }
+  }
+  idle_.clear();
 }
 
 void MqttTransport::Connect(int client) {
   Slot& s = *slots_[client];
   if (s.fd >= 0) return;
+  if (!s.mosq && !Create(s)) {
+    sink_->OnDisconnected(client, Now(), false);
+    return;
+  }
   s.disconnect_requested = false;
   int rc = s.ever_connected
                ? mosquitto_reconnect_async(s.mosq)
@@ -87,6 +108,8 @@ void MqttTransport::Connect(int client) {
   s.ever_connected = true;
   if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(s.mosq) < 0) {
     // mosquitto_connect_async may have opened and closed a socket already.
+    ++connect_failures_;
+    QueueIdle(s);
     sink_->OnDisconnected(client, Now(), false);
     return;
   }
@@ -107,7 +130,7 @@ void MqttTransport::Watch(Slot& s) {
 
 void MqttTransport::Disconnect(int client) {
   Slot& s = *slots_[client];
-  if (s.fd < 0) return;
+  if (!s.mosq || s.fd < 0) return;
   s.disconnect_requested = true;
   if (mosquitto_disconnect(s.mosq) != MOSQ_ERR_SUCCESS) {
     // Not connected yet (CONNACK outstanding): drop the socket.
@@ -169,6 +192,7 @@ void MqttTransport::SocketClosed(Slot& s) {
     s.connected = false;
     --connected_;
   }
+  QueueIdle(s);
   for (auto& [mid, tag] : s.inflight) {
     ++lost_publishes_;
     sink_->OnPublishLost(tag);
@@ -203,6 +227,13 @@ void MqttTransport::OnMessageCb(mosquitto*, void* obj, const ::mosquitto_message
   static_cast<Slot*>(obj)->owner->received_++;
 }
 
+void MqttTransport::QueueIdle(Slot& s) {
+  if (!s.idle_queued) {
+    s.idle_queued = true;
+    idle_.push_back(s.index);
+  }
+}
+
 void MqttTransport::MarkDirty(Slot& s) {
   if (!s.dirty) {
     s.dirty = true;
@@ -230,6 +261,7 @@ void MqttTransport::Flush() {
   for (size_t i = 0; i < dirty_.size(); ++i) {
     Slot& s = *slots_[dirty_[i]];
     s.dirty = false;
+    if (!s.mosq) continue;
     if (s.fd >= 0 && s.connected && mosquitto_want_write(s.mosq)) {
       mosquitto_loop_write(s.mosq, 1);
     }
@@ -244,7 +276,7 @@ void MqttTransport::KeepAlive() {
   for (size_t i = 0; i < n && !slots_.empty(); ++i) {
     misc_cursor_ = (misc_cursor_ + 1) % slots_.size();
     Slot* s = slots_[misc_cursor_].get();
-    if (!s || s->fd < 0) continue;
+    if (!s || !s->mosq || s->fd < 0) continue;
     mosquitto_loop_misc(s->mosq);
     MarkDirty(*s);
   }
@@ -254,6 +286,7 @@ void MqttTransport::RunUntil(double until) {
   epoll_event events[512];
   for (;;) {
     Flush();
+    DestroyIdle();
     double now = Now();
     if (now - last_misc_ >= 0.1) {
       last_misc_ = now;
@@ -283,10 +316,12 @@ void MqttTransport::RunUntil(double until) {
 
 std::string MqttTransport::Status() const {
   char buf[160];
-  std::snprintf(buf, sizeof buf, "conn=%d sockets=%d rx=%llu lost_conn=%llu lost_pub=%llu",
+  std::snprintf(buf, sizeof buf,
+                "conn=%d sockets=%d rx=%llu lost_conn=%llu lost_pub=%llu connect_fail=%llu",
                 connected_, open_sockets_, static_cast<unsigned long long>(received_),
                 static_cast<unsigned long long>(lost_connections_),
-                static_cast<unsigned long long>(lost_publishes_));
+                static_cast<unsigned long long>(lost_publishes_),
+                static_cast<unsigned long long>(connect_failures_ + create_failures_));
   return buf;
 }
 

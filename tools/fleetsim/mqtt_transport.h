@@ -3,6 +3,11 @@
 // mosquitto_loop_read/_write/_misc, mosquitto_want_write). No client thread,
 // no mosquitto_loop_start.
 //
+// Each libmosquitto 2.0 client holds an internal socket pair besides its
+// connection (3 descriptors), so a client object exists only while its
+// device is connected or connecting: sleeping battery devices cost nothing,
+// and 8,000 devices fit a 20,000 descriptor limit.
+//
 // A publish counts as accepted when libmosquitto reports it sent: written to
 // the socket for QoS 0, acknowledged for QoS 1 (on_publish).
 //
@@ -57,6 +62,9 @@ class MqttTransport : public Transport {
   static void OnPublishCb(mosquitto* m, void* obj, int mid);
   static void OnMessageCb(mosquitto* m, void* obj, const ::mosquitto_message* msg);
 
+  bool Create(Slot& slot);
+  void QueueIdle(Slot& slot);
+  void DestroyIdle();
   void Watch(Slot& slot);
   void UpdateEvents(Slot& slot);
   void MarkDirty(Slot& slot);
@@ -73,6 +81,7 @@ class MqttTransport : public Transport {
   std::chrono::steady_clock::time_point start_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<int> dirty_;
+  std::vector<int> idle_;  // closed clients to destroy outside callbacks
   size_t misc_cursor_ = 0;
   double last_misc_ = 0;
   int connected_ = 0;
@@ -81,6 +90,8 @@ class MqttTransport : public Transport {
   uint64_t lost_connections_ = 0;
   uint64_t lost_publishes_ = 0;
   uint64_t refused_publishes_ = 0;
+  uint64_t connect_failures_ = 0;
+  uint64_t create_failures_ = 0;
 };
 
 }  // namespace fleetsim
