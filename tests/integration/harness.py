@@ -3,6 +3,12 @@ MQTT client (paho) and real HTTP scrapes.
 
 Environment (set by meson): TKMPROM_PLUGIN (the built tkmprom.so),
 MOSQUITTO (the broker binary), PROMTOOL (optional).
+
+For a sanitizer-built plugin (scripts/test-hardening), TKMPROM_BROKER_PRELOAD
+names the sanitizer runtime to preload into the un-instrumented broker: it is
+passed as LD_PRELOAD to mosquitto only, with leak detection off (the broker's
+own allocations are not ours) and the sanitizers' reports written into the
+broker's directory, where cleanup() finds them and fails the test.
 """
 
 import gzip
@@ -22,6 +28,7 @@ import paho.mqtt.client as mqtt
 PLUGIN = os.environ.get("TKMPROM_PLUGIN", "")
 MOSQUITTO = os.environ.get("MOSQUITTO", shutil.which("mosquitto") or "/usr/sbin/mosquitto")
 PROMTOOL = os.environ.get("PROMTOOL", shutil.which("promtool") or "")
+BROKER_PRELOAD = os.environ.get("TKMPROM_BROKER_PRELOAD", "")
 
 DEFAULT_WAIT_S = 15.0
 
@@ -115,9 +122,32 @@ class Broker:
         except FileNotFoundError:
             return ""
 
+    def _popen_broker(self):
+        env = None
+        if BROKER_PRELOAD:
+            env = dict(os.environ, LD_PRELOAD=BROKER_PRELOAD)
+            # Later flags win: keep the caller's, then ours. The companion is
+            # a fork of the broker, so its reports land here too.
+            asan = os.path.join(self.dir, "sanitizer-asan")
+            ubsan = os.path.join(self.dir, "sanitizer-ubsan")
+            env["ASAN_OPTIONS"] = ":".join(filter(None, [
+                os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0", "log_path=" + asan]))
+            env["UBSAN_OPTIONS"] = ":".join(filter(None, [
+                os.environ.get("UBSAN_OPTIONS", ""), "print_stacktrace=1", "log_path=" + ubsan]))
+        return subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=env)
+
+    def sanitizer_reports(self):
+        """The text of every sanitizer report the broker or companion wrote."""
+        reports = []
+        for name in sorted(os.listdir(self.dir)):
+            if name.startswith("sanitizer-"):
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    reports.append("%s:\n%s" % (name, f.read()))
+        return reports
+
     def start(self, expect_http=True):
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = self._popen_broker()
         wait_until(lambda: self._mqtt_up() or self.proc.poll() is not None,
                    what="broker to listen")
         if self.proc.poll() is not None:
@@ -129,8 +159,7 @@ class Broker:
 
     def run_expecting_failure(self, timeout=10):
         """Starts the broker and returns its exit code (it must exit by itself)."""
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = self._popen_broker()
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -155,7 +184,11 @@ class Broker:
 
     def cleanup(self):
         self.stop()
+        reports = self.sanitizer_reports() if os.path.isdir(self.dir) else []
         shutil.rmtree(self.dir, ignore_errors=True)
+        if reports:
+            raise AssertionError("sanitizer reports from the broker or companion:\n" +
+                                 "\n".join(reports))
 
     def __enter__(self):
         return self.start()
