@@ -1,6 +1,6 @@
 // What the engine thread hands to the HTTP threads: an immutable picture of
-// every table at one moment, rendered by the exposition writer and the JSON
-// endpoints without touching the engine.
+// every table at one moment, rendered by the exposition writer, the JSON
+// endpoints and the status page without touching the engine.
 //
 // Thread safety: built by the engine thread, then only read (through a
 // shared_ptr<const Snapshot>) by any number of threads.
@@ -23,6 +23,16 @@ struct SymbolWindow {
   double p95_latency_s = 0;  // NaN when nothing was answered in the window
   double timeout_rate = 0;   // timeouts / requests resolved in the window (0 if none)
   uint64_t requests = 0;     // requests seen in the window
+  // Answers since start per latency bucket (not cumulative): one count per
+  // Snapshot::latency_bounds entry, then one for above every bound.
+  std::vector<uint64_t> latency_buckets;
+};
+
+// One request that timed out, for the status page's recent timeouts.
+struct TimeoutEvent {
+  std::string device_id;
+  std::string symbol;  // the label the request was counted under
+  double age_s = 0;    // since its deadline passed, at built_at_ns
 };
 
 // One device's current state, for /api/v1/devices/<id>. Optional numeric
@@ -56,6 +66,9 @@ struct Snapshot {
   std::vector<MetricFamily> families;
   std::vector<SymbolWindow> symbols;  // every tracked symbol, unordered
   std::unordered_map<std::string, DeviceState> devices;
+  std::vector<double> latency_bounds;          // finite bucket bounds (s), ascending
+  std::vector<TimeoutEvent> recent_timeouts;  // the last ones, newest first (at most 20)
+  uint64_t boots_last_hour = 0;               // device boots counted in the last hour
 };
 
 }  // namespace tkmprom

@@ -203,6 +203,7 @@ int Correlator::Match(const Device& d, State state, AnswerKind kind, const Devic
 
 void Correlator::TimeOut(Device& d, RequestSlot& s, int64_t at_ns) {
   symbols_->RecordTimeout(s.label, at_ns);
+  recent_timeouts_.Record(d.id, symbols_->Get(s.label).name, at_ns);
   s.state = State::kTimedOut;
   s.resolved_ns = at_ns;
   if (d.pending > 0) --d.pending;

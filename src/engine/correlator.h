@@ -15,6 +15,9 @@
 // tells). An answer to a request whose deadline passed but was not swept yet
 // counts the timeout first, so the outcome never depends on sweep timing.
 //
+// The last RecentTimeouts::kCapacity timeouts (device, label, deadline) are
+// kept for the status page.
+//
 // Thread safety: not thread-safe; owned by the engine thread.
 #ifndef TKMPROM_ENGINE_CORRELATOR_H_
 #define TKMPROM_ENGINE_CORRELATOR_H_
@@ -25,6 +28,7 @@
 
 #include "src/engine/device_registry.h"
 #include "src/engine/payload_parser.h"
+#include "src/engine/recent_timeouts.h"
 #include "src/engine/symbol_table.h"
 #include "tkmprom/config.h"
 
@@ -73,6 +77,7 @@ class Correlator {
   uint64_t unmatched(Unmatched u) const { return unmatched_[static_cast<int>(u)]; }
   uint64_t refused() const { return refused_; }
   size_t queued_deadlines() const { return queue_size_; }
+  const RecentTimeouts& recent_timeouts() const { return recent_timeouts_; }
 
  private:
   struct Deadline {
@@ -101,6 +106,7 @@ class Correlator {
   uint64_t next_seq_ = 1;
   uint64_t unmatched_[kUnmatchedCount] = {};
   uint64_t refused_ = 0;
+  RecentTimeouts recent_timeouts_;
   // Ring buffer FIFO of deadlines; grows by doubling, never shrinks.
   std::vector<Deadline> queue_;
   size_t queue_head_ = 0;

@@ -66,7 +66,8 @@ void DeviceRegistry::Remove(uint32_t id) {
   free_.push_back(id);
 }
 
-void DeviceRegistry::CountBoot(std::string_view firmware) {
+void DeviceRegistry::CountBoot(std::string_view firmware, int64_t now_ns) {
+  boots_window_.Add(now_ns);
   if (firmware.empty()) firmware = "unknown";
   auto it = boots_by_firmware_.find(firmware);
   if (it == boots_by_firmware_.end()) {
@@ -85,7 +86,7 @@ bool DeviceRegistry::OnBootAnnouncement(Device& d, int64_t now_ns) {
   d.announce_since_heartbeat = true;
   if (resend) return false;
   ++d.boots;
-  CountBoot(d.firmware_version);
+  CountBoot(d.firmware_version, now_ns);
   return true;
 }
 
@@ -107,7 +108,7 @@ bool DeviceRegistry::OnHeartbeat(Device& d, const HeartbeatFields& hb, int64_t n
   d.xmc = hb.xmc;
   if (boot) {
     ++d.boots;
-    CountBoot(d.firmware_version);
+    CountBoot(d.firmware_version, now_ns);
   }
   return boot;
 }

@@ -5,7 +5,8 @@
 //
 // Bounds: at most `max_devices` entries; ids refused by the cap are counted in
 // dropped(). A device silent (no heartbeat, boot or request) for twice
-// `device_timeout` is removed by RemoveSilent().
+// `device_timeout` is removed by RemoveSilent(). Boots are also counted in a
+// fixed window of 60 one-minute slots (boots_last_hour(), for the status page).
 //
 // Ids are indices into a std::deque that only grows; freed entries are reused
 // (keeping their buffers' capacity) under a new generation.
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "src/engine/payload_parser.h"
+#include "src/engine/sliding_count.h"
 #include "src/engine/string_index.h"
 #include "tkmprom/config.h"
 
@@ -96,6 +98,9 @@ class DeviceRegistry {
   static constexpr int64_t kBootDedupNs = 60'000'000'000;
   // Uptime drops from above this are the 32-bit millisecond wrap, not boots.
   static constexpr int64_t kUptimeWrapFloorS = 4294000;
+  // The window of boots_last_hour(): kBootWindowSlots slots of kBootSlotNs.
+  static constexpr int64_t kBootSlotNs = 60'000'000'000;
+  static constexpr int kBootWindowSlots = 60;
 
   explicit DeviceRegistry(const Config& config);
 
@@ -138,10 +143,12 @@ class DeviceRegistry {
   const std::map<std::string, uint64_t, std::less<>>& boots_by_firmware() const {
     return boots_by_firmware_;
   }
+  // Boots counted in the last hour (59 to 60 minutes, by one-minute slots).
+  uint64_t boots_last_hour(int64_t now_ns) const { return boots_window_.Sum(now_ns); }
 
  private:
   void Remove(uint32_t id);
-  void CountBoot(std::string_view firmware);
+  void CountBoot(std::string_view firmware, int64_t now_ns);
 
   int64_t online_ns_;
   int64_t remove_after_ns_;
@@ -151,6 +158,7 @@ class DeviceRegistry {
   StringIndex index_;
   uint64_t dropped_ = 0;
   std::map<std::string, uint64_t, std::less<>> boots_by_firmware_;
+  SlidingCount boots_window_{kBootSlotNs, kBootWindowSlots};
 };
 
 }  // namespace tkmprom

@@ -1,5 +1,6 @@
 #include "src/engine/snapshot_builder.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -80,6 +81,7 @@ void AddSymbolFamilies(const EngineTables& t, Snapshot* snap) {
   bounds.push_back("+Inf");
   static const char* const kQuantileNames[4] = {"0.5", "0.9", "0.95", "0.99"};
 
+  snap->latency_bounds = symbols.bounds();
   const auto& entries = symbols.entries();
   snap->symbols.reserve(symbols.in_use());
   for (const SymbolEntry& e : entries) {
@@ -118,6 +120,7 @@ void AddSymbolFamilies(const EngineTables& t, Snapshot* snap) {
     w.p95_latency_s = view.answers == 0 ? kNaN : view.quantiles[2];
     w.timeout_rate = view.timeout_rate;
     w.requests = view.requests;
+    w.latency_buckets = e.buckets;
   }
 
   if (per_device) {
@@ -258,6 +261,7 @@ void AddDeviceFamilies(const EngineTables& t, Snapshot* snap) {
   Push(Add(snap, "tickrmeter_devices_charging", MetricType::kGauge,
            "Online devices whose last heartbeat reported isCharging 1."),
        "", {}, static_cast<double>(charging));
+  snap->boots_last_hour = devices.boots_last_hour(now);
   MetricFamily& boots = Add(snap, "tickrmeter_device_boots", MetricType::kCounter,
                             "Device boots, each counted once (boot announcement resends, "
                             "DEVICE_BOOTED echoes excluded; uptime drops included).");
@@ -325,6 +329,19 @@ void AddPluginFamilies(const EngineTables& t, const PluginCounters& p, Snapshot*
        {{"version", p.version}, {"mosquitto_version", p.mosquitto_version}}, 1);
 }
 
+void AddRecentTimeouts(const EngineTables& t, Snapshot* snap) {
+  const RecentTimeouts& recent = t.correlator.recent_timeouts();
+  snap->recent_timeouts.reserve(recent.size());
+  for (size_t i = 0; i < recent.size(); ++i) {
+    const RecentTimeouts::Entry& e = recent.FromNewest(i);
+    snap->recent_timeouts.push_back({e.device_id, e.symbol, Seconds(t.now_ns - e.at_ns)});
+  }
+  // Recorded in the order they were settled, which follows the deadlines;
+  // sorting keeps "newest first" true should another settling path appear.
+  std::stable_sort(snap->recent_timeouts.begin(), snap->recent_timeouts.end(),
+                   [](const TimeoutEvent& a, const TimeoutEvent& b) { return a.age_s < b.age_s; });
+}
+
 }  // namespace
 
 std::shared_ptr<const Snapshot> BuildEngineSnapshot(const EngineTables& tables,
@@ -338,6 +355,7 @@ std::shared_ptr<const Snapshot> BuildEngineSnapshot(const EngineTables& tables,
   AddSymbolFamilies(tables, snap.get());
   AddDeviceFamilies(tables, snap.get());
   AddPluginFamilies(tables, plugin, snap.get());
+  AddRecentTimeouts(tables, snap.get());
   return snap;
 }
 

@@ -1,5 +1,6 @@
-// Builds the immutable Snapshot (metric families, symbol windows, device
-// states) from the engine's tables and the hook's counters, with the names,
+// Builds the immutable Snapshot (metric families, symbol windows with their
+// latency buckets, device states, recent timeouts, boots of the last hour)
+// from the engine's tables and the hook's counters, with the names,
 // types and HELP texts of plugin-contract.md §4.
 //
 // Every series whose existence is known up front (messages_total per kind,

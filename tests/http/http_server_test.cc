@@ -53,11 +53,11 @@ std::shared_ptr<const Snapshot> MakeSnapshot(uint64_t generation, double scale) 
   auto s = std::make_shared<Snapshot>();
   s->generation = generation;
   s->families = Families(scale);
-  SymbolWindow slow{"SLOW", 2.0, 3.0, 0.0, 20};
-  SymbolWindow timeouts{"TMO", std::numeric_limits<double>::quiet_NaN(),
-                        std::numeric_limits<double>::quiet_NaN(), 0.5, 12};
-  SymbolWindow fast{"FAST", 0.1, 0.2, 0.0, 100};
-  SymbolWindow rare{"RARE", 9.0, 9.0, 0.0, 2};
+  SymbolWindow slow{"SLOW", 2.0, 3.0, 0.0, 20, {}};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  SymbolWindow timeouts{"TMO", nan, nan, 0.5, 12, {}};
+  SymbolWindow fast{"FAST", 0.1, 0.2, 0.0, 100, {}};
+  SymbolWindow rare{"RARE", 9.0, 9.0, 0.0, 2, {}};
   s->symbols = {fast, slow, rare, timeouts};
   DeviceState d;
   d.device_id = "A1B2C3D4E5F6";
