@@ -9,6 +9,10 @@
 namespace fleetsim {
 namespace {
 
+// Why a request was marked ambiguous (first reason wins).
+const char* const kAmbiguityReasons[] = {"near_timeout", "label_race", "supersede_near_timeout",
+                                         "same_key_race", "late_near_deadline"};
+
 // The plugin's default latency_buckets (plugin-contract.md §2).
 const double kContractBuckets[] = {0.1, 0.5, 1, 2, 5, 10, 30, 60};
 
@@ -98,11 +102,12 @@ int GroundTruth::Label(const std::string& name) {
   return id;
 }
 
-void GroundTruth::MarkAmbiguous(uint32_t id) {
+void GroundTruth::MarkAmbiguous(uint32_t id, int reason) {
   if (id == kNoRequest) return;
   Request& r = requests_[id];
   if (r.ambiguous) return;
   r.ambiguous = true;
+  ambiguous_by_reason_[reason]++;
   labels_[r.label].ambiguous++;
 }
 
@@ -141,7 +146,7 @@ uint32_t GroundTruth::OnRequest(int device, const std::string& key, double now) 
   req.key = key;
   requests_.push_back(std::move(req));
   labels_[requests_[id].label].requests++;
-  if (key.empty() && led.learned_at > now - margin_) MarkAmbiguous(id);
+  if (key.empty() && led.learned_at > now - margin_) MarkAmbiguous(id, 1);
 
   for (auto it = led.pending.begin(); it != led.pending.end(); ++it) {
     Request& old = requests_[*it];
@@ -151,8 +156,8 @@ uint32_t GroundTruth::OnRequest(int device, const std::string& key, double now) 
     requests_[id].superseded_at = now;
     requests_[id].replaced = *it;
     if (now - old.time > timeout_ - margin_) {
-      MarkAmbiguous(*it);
-      MarkAmbiguous(id);
+      MarkAmbiguous(*it, 2);
+      MarkAmbiguous(id, 2);
     }
     led.pending.erase(it);
     --pending_count_;
@@ -162,8 +167,8 @@ uint32_t GroundTruth::OnRequest(int device, const std::string& key, double now) 
   // have been seen after it by the broker.
   for (const Recent& r : led.recent) {
     if (r.time > now - margin_ && requests_[r.request].key == key) {
-      MarkAmbiguous(r.request);
-      MarkAmbiguous(id);
+      MarkAmbiguous(r.request, 3);
+      MarkAmbiguous(id, 3);
     }
   }
   led.pending.push_back(id);
@@ -244,10 +249,10 @@ void GroundTruth::Resolve(uint32_t id, bool error, const ReplyInfo& reply, doubl
     st.latency.push_back(now - r.time);
     st.injected_latency.push_back(reply.injected_latency);
   }
-  if (now - r.time > timeout_ - margin_) MarkAmbiguous(id);
+  if (now - r.time > timeout_ - margin_) MarkAmbiguous(id, 0);
   if (r.superseded_at >= 0 && now - r.superseded_at < margin_) {
-    MarkAmbiguous(id);
-    MarkAmbiguous(r.replaced);
+    MarkAmbiguous(id, 3);
+    MarkAmbiguous(r.replaced, 3);
   }
   led.recent.push_back({id, now, false});
   if (!error && r.key.empty()) {
@@ -284,7 +289,7 @@ void GroundTruth::OnDeviceMessage(int device, const ReplyInfo& reply, double now
       r.late = true;
       labels_[r.label].late++;
     }
-    if (now - (r.time + timeout_) < margin_) MarkAmbiguous(id);
+    if (now - (r.time + timeout_) < margin_) MarkAmbiguous(id, 4);
     return;
   }
   id = FindRecent(led, reply, false, now);
@@ -403,6 +408,9 @@ void GroundTruth::ToJson(nlohmann::json* out) const {
                     {"duplicate", unmatched_duplicate_},
                     {"unsolicited", unmatched_unsolicited_}};
   j["lifecycle_messages"] = lifecycle_;
+  nlohmann::json reasons = nlohmann::json::object();
+  for (int k = 0; k < 5; ++k) reasons[kAmbiguityReasons[k]] = ambiguous_by_reason_[k];
+  j["ambiguous_by_reason"] = reasons;
   nlohmann::json lat = Distribution(all_latency, true);
   lat["histogram"] = FineHistogram(all_latency);
   nlohmann::json inj = Distribution(all_injected, false);

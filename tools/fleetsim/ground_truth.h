@@ -135,7 +135,8 @@ class GroundTruth {
   };
 
   int Label(const std::string& name);
-  void MarkAmbiguous(uint32_t id);
+  // `reason` indexes kAmbiguityReasons (ground_truth.cc).
+  void MarkAmbiguous(uint32_t id, int reason);
   void Resolve(uint32_t id, bool error, const ReplyInfo& reply, double now);
   // The pending (or recent, when `recent` is set) request a reply resolves by
   // the contract's rules; kNoRequest if none.
@@ -160,6 +161,7 @@ class GroundTruth {
   uint64_t responses_ = 0;
   uint64_t unmatched_late_ = 0, unmatched_duplicate_ = 0, unmatched_unsolicited_ = 0;
   uint64_t lifecycle_ = 0;
+  uint64_t ambiguous_by_reason_[5] = {};
   uint64_t real_boots_ = 0, announcements_ = 0, resends_ = 0, contract_boots_ = 0;
   uint64_t heartbeat_rule_boots_ = 0, uptime_wraps_ = 0;
   std::map<std::string, uint64_t> boots_by_firmware_;
