@@ -13,9 +13,9 @@ size_t MetricsCache::SlotIndex(ExpositionFormat format, bool gzip) {
 
 std::shared_ptr<const RenderedBody> MetricsCache::Cached(size_t slot, uint64_t generation,
                                                          bool mark_requested) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (mark_requested) slots_[slot].requested = true;
-  const std::shared_ptr<const RenderedBody>& body = slots_[slot].body;
+  MutexLock lock(&mu_);
+  if (mark_requested) requested_[slot] = true;
+  const std::shared_ptr<const RenderedBody>& body = bodies_[slot];
   if (body != nullptr && body->generation >= generation) return body;
   return nullptr;
 }
@@ -23,8 +23,8 @@ std::shared_ptr<const RenderedBody> MetricsCache::Cached(size_t slot, uint64_t g
 void MetricsCache::Store(size_t slot, const std::shared_ptr<const RenderedBody>& body) {
   std::shared_ptr<const RenderedBody> old;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::shared_ptr<const RenderedBody>& current = slots_[slot].body;
+    MutexLock lock(&mu_);
+    std::shared_ptr<const RenderedBody>& current = bodies_[slot];
     // A slow render of an older snapshot must not replace a newer body.
     if (current != nullptr && current->generation > body->generation) return;
     old = std::move(current);
@@ -39,7 +39,7 @@ std::shared_ptr<const RenderedBody> MetricsCache::Get(
   const uint64_t generation = snapshot->generation;
   if (auto body = Cached(slot, generation, /*mark_requested=*/true)) return body;
 
-  std::lock_guard<std::mutex> render_lock(slots_[slot].render_mu);
+  MutexLock render_lock(&render_mu_[slot]);
   // Another thread may have rendered it while this one waited.
   if (auto body = Cached(slot, generation, /*mark_requested=*/false)) return body;
 
@@ -72,8 +72,8 @@ void MetricsCache::Prepare(const std::shared_ptr<const Snapshot>& snapshot) {
     for (bool gzip : {false, true}) {
       bool wanted = format == ExpositionFormat::kText004;
       if (!wanted) {
-        std::lock_guard<std::mutex> lock(mu_);
-        wanted = slots_[SlotIndex(format, gzip)].requested;
+        MutexLock lock(&mu_);
+        wanted = requested_[SlotIndex(format, gzip)];
       }
       if (wanted) Get(snapshot, format, gzip);
     }

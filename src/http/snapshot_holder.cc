@@ -6,14 +6,14 @@ namespace tkmprom {
 
 void SnapshotHolder::Publish(std::shared_ptr<const Snapshot> snapshot) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     current_.swap(snapshot);
   }
   // `snapshot` now holds the previous one; it is released here, unlocked.
 }
 
 std::shared_ptr<const Snapshot> SnapshotHolder::Get() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return current_;
 }
 

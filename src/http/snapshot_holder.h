@@ -6,12 +6,14 @@
 // from any thread at any time. The internal lock is held only for the copy of
 // a shared_ptr, never while rendering: a reader pins the snapshot it got and
 // works on it unlocked, and a snapshot lives until its last reader lets go.
+// Checked by clang's -Wthread-safety (src/common/thread_annotations.h).
 #ifndef TKMPROM_SRC_HTTP_SNAPSHOT_HOLDER_H_
 #define TKMPROM_SRC_HTTP_SNAPSHOT_HOLDER_H_
 
 #include <memory>
-#include <mutex>
 
+#include "src/common/mutex.h"
+#include "src/common/thread_annotations.h"
 #include "tkmprom/snapshot.h"
 
 namespace tkmprom {
@@ -24,14 +26,14 @@ class SnapshotHolder {
 
   // Makes `snapshot` the one every later Get() returns. The previous snapshot
   // is released outside the lock (destroying a large snapshot is not free).
-  void Publish(std::shared_ptr<const Snapshot> snapshot);
+  void Publish(std::shared_ptr<const Snapshot> snapshot) EXCLUDES(mu_);
 
   // The latest published snapshot, or nullptr before the first Publish().
-  std::shared_ptr<const Snapshot> Get() const;
+  std::shared_ptr<const Snapshot> Get() const EXCLUDES(mu_);
 
  private:
-  mutable std::mutex mu_;
-  std::shared_ptr<const Snapshot> current_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::shared_ptr<const Snapshot> current_ GUARDED_BY(mu_);
 };
 
 }  // namespace tkmprom
