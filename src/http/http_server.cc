@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,8 +27,7 @@ namespace tkmprom {
 namespace {
 
 constexpr unsigned kThreadPoolSize = 2;
-constexpr unsigned kConnectionLimit = 64;
-constexpr unsigned kConnectionTimeoutS = 10;
+constexpr char kRealm[] = "tkmprom";
 
 constexpr char kTextPlain[] = "text/plain; charset=utf-8";
 constexpr char kTextHtml[] = "text/html; charset=utf-8";
@@ -61,6 +62,11 @@ struct Header {
   const char* value;
 };
 
+// Every response: no content sniffing, and nothing kept by caches (metrics,
+// device state and error pages are all live data; a 401 must not be reused).
+constexpr Header kSecurityHeaders[] = {{"X-Content-Type-Options", "nosniff"},
+                                       {MHD_HTTP_HEADER_CACHE_CONTROL, "no-store"}};
+
 bool AddHeaders(MHD_Response* response, const char* content_type,
                 std::initializer_list<Header> extra) {
   if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES) {
@@ -69,8 +75,37 @@ bool AddHeaders(MHD_Response* response, const char* content_type,
   for (const Header& h : extra) {
     if (MHD_add_response_header(response, h.name, h.value) != MHD_YES) return false;
   }
+  for (const Header& h : kSecurityHeaders) {
+    bool given = false;
+    for (const Header& e : extra) given = given || strcasecmp(e.name, h.name) == 0;
+    if (!given && MHD_add_response_header(response, h.name, h.value) != MHD_YES) return false;
+  }
   return true;
 }
+
+// 401 with `WWW-Authenticate: Basic realm="tkmprom"`.
+MHD_Result QueueUnauthorized(MHD_Connection* connection) {
+  static constexpr char kBody[] = "unauthorized\n";
+  MHD_Response* response = MHD_create_response_from_buffer(
+      sizeof(kBody) - 1, const_cast<char*>(kBody), MHD_RESPMEM_PERSISTENT);
+  if (response == nullptr) return MHD_NO;
+  if (!AddHeaders(response, "text/plain; charset=utf-8", {})) {
+    MHD_destroy_response(response);
+    return MHD_NO;
+  }
+  MHD_Result result = MHD_queue_basic_auth_fail_response(connection, kRealm, response);
+  MHD_destroy_response(response);
+  return result;
+}
+
+struct MhdFree {
+  void operator()(char* p) const {
+    if (p != nullptr) {
+      explicit_bzero(p, std::strlen(p));
+      MHD_free(p);
+    }
+  }
+};
 
 MHD_Result QueueAndRelease(MHD_Connection* connection, unsigned status, MHD_Response* response) {
   MHD_Result result = MHD_queue_response(connection, status, response);
@@ -148,6 +183,13 @@ struct HttpServer::Handlers {
     // Nothing may unwind into libmicrohttpd's C frames.
     try {
       auto* server = static_cast<HttpServer*>(cls);
+      // Authentication first, so that nothing about the server (not even
+      // which methods it allows) is told to a stranger.
+      MHD_Result refused;
+      if (server->auth_ != nullptr && std::string_view(url == nullptr ? "" : url) != "/healthz" &&
+          Refuse(server, connection, &refused)) {
+        return refused;
+      }
       if (std::strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
           std::strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         return QueueCopy(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
@@ -162,6 +204,33 @@ struct HttpServer::Handlers {
         return MHD_NO;  // libmicrohttpd closes the connection
       }
     }
+  }
+
+  // Checks the request's basic credentials. When they do not admit it,
+  // queues the answer (401, or 503 while another bcrypt check runs) into
+  // `*result` and returns true.
+  static bool Refuse(HttpServer* server, MHD_Connection* connection, MHD_Result* result) {
+    char* password_raw = nullptr;
+    std::unique_ptr<char, MhdFree> user(
+        MHD_basic_auth_get_username_password(connection, &password_raw));
+    std::unique_ptr<char, MhdFree> password(password_raw);
+    BasicAuth::Result verdict = BasicAuth::Result::kDenied;
+    if (user != nullptr && password != nullptr) {
+      verdict = server->auth_->Check(user.get(), password.get());
+    }
+    switch (verdict) {
+      case BasicAuth::Result::kAllowed:
+        return false;
+      case BasicAuth::Result::kBusy:
+        *result = QueueCopy(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                            "another password check is running; retry shortly\n", kTextPlain,
+                            {{MHD_HTTP_HEADER_RETRY_AFTER, "1"}});
+        return true;
+      case BasicAuth::Result::kDenied:
+        break;
+    }
+    *result = QueueUnauthorized(connection);
+    return true;
   }
 
   static MHD_Result Route(HttpServer* server, MHD_Connection* connection, std::string_view url) {
@@ -245,8 +314,14 @@ struct HttpServer::Handlers {
   }
 };
 
-HttpServer::HttpServer(const Config& config, SnapshotHolder* holder)
-    : ranking_min_requests_(config.ranking_min_requests), holder_(holder) {}
+HttpServer::HttpServer(const Config& config, SnapshotHolder* holder, const HttpSecurity& security,
+                       const HttpLimits& limits)
+    : ranking_min_requests_(config.ranking_min_requests),
+      holder_(holder),
+      limits_(limits),
+      tls_cert_pem_(security.tls_cert_pem),
+      tls_key_pem_(security.tls_key_pem),
+      auth_(security.AuthEnabled() ? std::make_unique<BasicAuth>(security.users) : nullptr) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -255,6 +330,10 @@ std::string HttpServer::Start(int listen_fd) {
   // libmicrohttpd 0.9.75 accepts any descriptor here (a pipe, an unbound
   // socket) and then serves nothing: check it is what the contract says.
   if (std::string problem = CheckListeningSocket(listen_fd); !problem.empty()) return problem;
+  const bool tls = !tls_cert_pem_.empty();
+  if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+    return "TLS asked for, but libmicrohttpd was built without TLS support";
+  }
   int flags = fcntl(listen_fd, F_GETFL);
   if (flags < 0) {
     return std::string("HTTP listening socket unusable: ") + std::strerror(errno);
@@ -275,6 +354,14 @@ std::string HttpServer::Start(int listen_fd) {
   unsigned mhd_flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
   mhd_flags |=
       MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
+  if (tls) mhd_flags |= MHD_USE_TLS;
+  // libmicrohttpd reads the PEM strings while it starts; they are members,
+  // so they outlive the daemon anyway.
+  const MHD_OptionItem tls_options[] = {
+      {MHD_OPTION_HTTPS_MEM_CERT, 0, const_cast<char*>(tls_cert_pem_.c_str())},
+      {MHD_OPTION_HTTPS_MEM_KEY, 0, const_cast<char*>(tls_key_pem_.c_str())},
+      {MHD_OPTION_END, 0, nullptr}};
+  const MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, nullptr}};
   // clang-format off
   daemon_ = MHD_start_daemon(
       mhd_flags, 0, nullptr, nullptr, &Handlers::Access, this,
@@ -282,8 +369,10 @@ std::string HttpServer::Start(int listen_fd) {
       MHD_OPTION_EXTERNAL_LOGGER, &Handlers::Log, this,
       MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(dup_fd),
       MHD_OPTION_THREAD_POOL_SIZE, kThreadPoolSize,
-      MHD_OPTION_CONNECTION_LIMIT, kConnectionLimit,
-      MHD_OPTION_CONNECTION_TIMEOUT, kConnectionTimeoutS,
+      MHD_OPTION_CONNECTION_LIMIT, limits_.connection_limit,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits_.per_ip_connection_limit,
+      MHD_OPTION_CONNECTION_TIMEOUT, limits_.connection_timeout_s,
+      MHD_OPTION_ARRAY, tls ? tls_options : no_options,
       MHD_OPTION_END);
   // clang-format on
   if (daemon_ == nullptr) {

@@ -7,6 +7,15 @@
 //   /api/v1/devices/<id>              JSON (api_json.h)
 // GET and HEAD only (405 otherwise); anything else is 404.
 //
+// With users in the HttpSecurity, every path but /healthz needs HTTP basic
+// auth (401 with `WWW-Authenticate: Basic realm="tkmprom"` otherwise; 503
+// with Retry-After while another bcrypt check runs, see basic_auth.h). With a
+// certificate, the listener speaks TLS only. Every response carries
+// `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`. HttpLimits
+// bound connections overall and per client address, and close a connection
+// idle for longer than the timeout, so idle or slow clients cannot exhaust the
+// listener or stall scrapes.
+//
 // The listening socket is bound by the broker before the companion is forked
 // and stays the caller's: the server serves on a duplicate of it, and
 // neither closes nor shuts down the caller's descriptor.
@@ -25,6 +34,8 @@
 #include <mutex>
 #include <string>
 
+#include "src/http/basic_auth.h"
+#include "src/http/http_security.h"
 #include "src/http/metrics_cache.h"
 #include "src/http/snapshot_holder.h"
 #include "tkmprom/config.h"
@@ -34,11 +45,19 @@ struct MHD_Daemon;
 
 namespace tkmprom {
 
+struct HttpLimits {
+  unsigned connection_limit = 64;         // open connections at most, all clients together
+  unsigned per_ip_connection_limit = 16;  // from one client address; 0: no limit
+  unsigned connection_timeout_s = 10;     // a connection idle this long is closed
+};
+
 class HttpServer {
  public:
   // `holder` must outlive the server. Only config.ranking_min_requests is
-  // read (copied here).
-  HttpServer(const Config& config, SnapshotHolder* holder);
+  // read (copied here); `security` is copied too.
+  HttpServer(const Config& config, SnapshotHolder* holder,
+             const HttpSecurity& security = HttpSecurity(),
+             const HttpLimits& limits = HttpLimits());
   ~HttpServer();  // Stop()s.
 
   HttpServer(const HttpServer&) = delete;
@@ -72,6 +91,10 @@ class HttpServer {
 
   const uint64_t ranking_min_requests_;
   SnapshotHolder* const holder_;
+  const HttpLimits limits_;
+  const std::string tls_cert_pem_;  // "" : plain HTTP
+  const std::string tls_key_pem_;
+  std::unique_ptr<BasicAuth> auth_;  // null: no authentication
   MetricsCache cache_;
   std::atomic<int64_t> last_metrics_request_ns_{0};
 
