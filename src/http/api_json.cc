@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/http/slowest_ranking.h"
+
 namespace tkmprom {
 namespace {
 
@@ -24,37 +26,12 @@ Json KnownOrNull(int64_t v) { return v < 0 ? Json(nullptr) : Json(v); }
 
 Json KnownOrNull(double v) { return (std::isnan(v) || v < 0) ? Json(nullptr) : Json(v); }
 
-struct Ranked {
-  double score;
-  const SymbolWindow* window;
-};
-
-double Score(const SymbolWindow& w) {
-  double avg = std::isfinite(w.avg_latency_s) ? w.avg_latency_s : 0;
-  double rate = std::isfinite(w.timeout_rate) ? w.timeout_rate : 0;
-  return avg + 10 * rate;
-}
-
 }  // namespace
 
 std::string SlowestSymbolsJson(const Snapshot& snapshot, size_t limit, uint64_t min_requests) {
-  std::vector<Ranked> ranked;
-  ranked.reserve(snapshot.symbols.size());
-  for (const SymbolWindow& w : snapshot.symbols) {
-    if (w.requests < min_requests) continue;
-    ranked.push_back({Score(w), &w});
-  }
-  // Scores are finite (Score() maps NaN to 0), so this is a strict weak order.
-  auto slower = [](const Ranked& a, const Ranked& b) {
-    if (a.score != b.score) return a.score > b.score;
-    return a.window->symbol < b.window->symbol;
-  };
-  size_t n = std::min(limit, ranked.size());
-  std::partial_sort(ranked.begin(), ranked.begin() + n, ranked.end(), slower);
-
   Json out = Json::array();
-  for (size_t i = 0; i < n; ++i) {
-    const SymbolWindow& w = *ranked[i].window;
+  for (const RankedSymbol& row : RankSlowestSymbols(snapshot, limit, min_requests)) {
+    const SymbolWindow& w = *row.window;
     out.push_back({{"symbol", w.symbol},
                    {"avg_latency_seconds", NumberOrNull(w.avg_latency_s)},
                    {"p95_latency_seconds", NumberOrNull(w.p95_latency_s)},

@@ -24,7 +24,8 @@ inline constexpr size_t kMaxSlowestLimit = 1000;
 // Body of /api/v1/symbols/slowest: a JSON array, slowest first, of at most
 // `limit` objects {symbol, avg_latency_seconds, p95_latency_seconds,
 // timeout_rate, requests}. Latencies are null when NaN (nothing answered in
-// the window). score = avg latency (0 when NaN) + 10 * timeout_rate; symbols
+// the window). The ranking is RankSlowestSymbols() (slowest_ranking.h):
+// score = avg latency (0 when NaN) + 10 * timeout_rate; symbols
 // with requests < min_requests are left out; equal scores are ordered by
 // symbol name.
 std::string SlowestSymbolsJson(const Snapshot& snapshot, size_t limit, uint64_t min_requests);

@@ -22,6 +22,7 @@
 #include "src/exposition/negotiation.h"
 #include "src/exposition/text_writer.h"
 #include "src/http/api_json.h"
+#include "src/http/status_page.h"
 
 namespace tkmprom {
 namespace {
@@ -33,29 +34,6 @@ constexpr char kTextPlain[] = "text/plain; charset=utf-8";
 constexpr char kTextHtml[] = "text/html; charset=utf-8";
 constexpr char kJson[] = "application/json";
 constexpr char kDevicesPrefix[] = "/api/v1/devices/";
-
-// No script, style, image, frame or form: the page is plain links.
-constexpr char kLandingCsp[] =
-    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-constexpr char kLandingPage[] = R"(<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>tkmprom</title>
-</head>
-<body>
-<h1>tkmprom</h1>
-<p>Prometheus metrics about the TickrMeter fleet seen by this Mosquitto broker.</p>
-<ul>
-<li><a href="/metrics">/metrics</a> &mdash; the exposition (Prometheus text 0.0.4, or OpenMetrics 1.0 when the <code>Accept</code> header asks for it; gzip when allowed)</li>
-<li><a href="/healthz">/healthz</a> &mdash; answers <code>ok</code> while the plugin runs</li>
-<li><a href="/api/v1/symbols/slowest">/api/v1/symbols/slowest</a> &mdash; JSON, the slowest symbols over the quantile window; <code>?limit=N</code> (default 10, at most 1000)</li>
-<li><code>/api/v1/devices/&lt;device_id&gt;</code> &mdash; JSON, one device's current state (404 if unknown), for example <code>/api/v1/devices/A1B2C3D4E5F6</code></li>
-</ul>
-</body>
-</html>
-)";
 
 struct Header {
   const char* name;
@@ -236,11 +214,7 @@ struct HttpServer::Handlers {
   static MHD_Result Route(HttpServer* server, MHD_Connection* connection, std::string_view url) {
     if (url == "/metrics") return Metrics(server, connection);
     if (url == "/healthz") return QueueCopy(connection, MHD_HTTP_OK, "ok\n", kTextPlain);
-    if (url == "/") {
-      return QueueCopy(
-          connection, MHD_HTTP_OK, kLandingPage, kTextHtml,
-          {{"X-Content-Type-Options", "nosniff"}, {"Content-Security-Policy", kLandingCsp}});
-    }
+    if (url == "/") return Status(server, connection);
     if (url == "/api/v1/symbols/slowest") return Slowest(server, connection);
     if (url.substr(0, sizeof(kDevicesPrefix) - 1) == kDevicesPrefix) {
       return Device(server, connection, url.substr(sizeof(kDevicesPrefix) - 1));
@@ -295,6 +269,18 @@ struct HttpServer::Handlers {
     return QueueCopy(connection, MHD_HTTP_OK, *json, kJson);
   }
 
+  static MHD_Result Status(HttpServer* server, MHD_Connection* connection) {
+    std::shared_ptr<const Snapshot> snapshot = server->holder_->Get();
+    const StatusPageQuery query = ParseStatusPageQuery(
+        MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "device"),
+        MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "refresh"));
+    const StatusPageOptions options{server->ranking_min_requests_, server->quantile_window_s_};
+    const StatusPage page = RenderStatusPage(snapshot.get(), options, query);
+    return QueueCopy(
+        connection, page.status, page.html, kTextHtml,
+        {{"Content-Security-Policy", StatusPageCsp()}, {"Referrer-Policy", "no-referrer"}});
+  }
+
   // libmicrohttpd's messages: kept (the last one) for Start()'s error line,
   // never printed; the companion's stderr is /dev/null.
   static void Log(void* cls, const char* format, va_list args) {
@@ -317,6 +303,7 @@ struct HttpServer::Handlers {
 HttpServer::HttpServer(const Config& config, SnapshotHolder* holder, const HttpSecurity& security,
                        const HttpLimits& limits)
     : ranking_min_requests_(config.ranking_min_requests),
+      quantile_window_s_(config.quantile_window_s),
       holder_(holder),
       limits_(limits),
       tls_cert_pem_(security.tls_cert_pem),

@@ -2,7 +2,7 @@
 // endpoints of the plugin contract §3 from the latest published Snapshot:
 //   /metrics                          exposition, from MetricsCache
 //   /healthz                          "ok"
-//   /                                 a small HTML landing page
+//   /                                 the operator status page (status_page.h)
 //   /api/v1/symbols/slowest?limit=N   JSON (api_json.h)
 //   /api/v1/devices/<id>              JSON (api_json.h)
 // GET and HEAD only (405 otherwise); anything else is 404.
@@ -53,8 +53,8 @@ struct HttpLimits {
 
 class HttpServer {
  public:
-  // `holder` must outlive the server. Only config.ranking_min_requests is
-  // read (copied here); `security` is copied too.
+  // `holder` must outlive the server. Only config.ranking_min_requests and
+  // config.quantile_window_s are read (copied here); `security` is copied too.
   HttpServer(const Config& config, SnapshotHolder* holder,
              const HttpSecurity& security = HttpSecurity(),
              const HttpLimits& limits = HttpLimits());
@@ -90,6 +90,7 @@ class HttpServer {
   struct Handlers;  // libmicrohttpd's callbacks, defined in the .cc
 
   const uint64_t ranking_min_requests_;
+  const double quantile_window_s_;  // the status page names it
   SnapshotHolder* const holder_;
   const HttpLimits limits_;
   const std::string tls_cert_pem_;  // "" : plain HTTP
