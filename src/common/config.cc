@@ -115,7 +115,41 @@ bool ParseBuckets(std::string_view text, std::vector<double>* out) {
   return true;
 }
 
+// libstdc++ 12 reads the counts of `{n}` / `{n,m}` into a long without an
+// overflow check: "a{18446744073709551618}" compiles as "a{2}" (and is
+// undefined behaviour). No device id needs a count above 9999, so longer
+// counts are refused before the pattern reaches std::regex.
+bool RepeatCountsFit(std::string_view pattern) {
+  constexpr size_t kMaxCountDigits = 4;
+  bool in_class = false;   // inside [...], where braces are literal
+  bool in_braces = false;  // after an unescaped '{'
+  size_t digits = 0;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;  // the escaped character is literal
+      in_braces = false;
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+      in_braces = false;
+    } else if (c == '{') {
+      in_braces = true;
+      digits = 0;
+    } else if (in_braces && c >= '0' && c <= '9') {
+      if (++digits > kMaxCountDigits) return false;
+    } else if (in_braces && c == ',') {
+      digits = 0;
+    } else {
+      in_braces = false;
+    }
+  }
+  return true;
+}
+
 bool ValidPattern(const std::string& pattern) {
+  if (!RepeatCountsFit(pattern)) return false;
   try {
     std::regex re(pattern, std::regex::ECMAScript);
     return true;
@@ -176,7 +210,7 @@ OptionResult ApplyOption(std::string_view name, std::string_view value, Config* 
   } else if (name == "device_id_pattern") {
     ok = !value.empty() && value.size() <= 1024 && ValidPattern(std::string(value));
     if (ok) config->device_id_pattern = std::string(value);
-    accepted = "a non-empty ECMAScript regular expression";
+    accepted = "a non-empty ECMAScript regular expression, repetition counts up to 9999";
   } else if (name == "http_auth_file" || name == "http_tls_cert" || name == "http_tls_key") {
     // Refusing beats serving the metrics unprotected when the operator asked for protection.
     ok = false;

@@ -118,5 +118,21 @@ TEST(ConfigTest, DifferingOptionsNamesChangedAndMissingOnes) {
   EXPECT_EQ(DifferingOptions(a, b), (std::vector<std::string>{"request_timeout", "max_symbols"}));
 }
 
+// Found by tests/fuzz/config_option_fuzzer: libstdc++ wraps oversized counts
+// around instead of refusing them.
+TEST(ConfigTest, RefusesRepetitionCountsTheRegexLibraryCannotHold) {
+  Config c;
+  std::string message;
+  EXPECT_EQ(ApplyOption("device_id_pattern", "^a{18446744073709551618}$", &c, &message),
+            OptionResult::kBad);
+  EXPECT_NE(message.find("repetition counts up to 9999"), std::string::npos) << message;
+  EXPECT_EQ(ApplyOption("device_id_pattern", "^[0-9A-F]{12,99999}$", &c, &message),
+            OptionResult::kBad);
+  EXPECT_TRUE(c.DefaultDevicePattern());
+  // Braces that are literal (escaped, or in a class) are not counts.
+  EXPECT_EQ(ApplyOption("device_id_pattern", "^x\\{123456}[{}0-9]{1,9999}$", &c, &message),
+            OptionResult::kOk);
+}
+
 }  // namespace
 }  // namespace tkmprom
