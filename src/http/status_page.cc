@@ -48,6 +48,7 @@ std::string Count(double v) {
 
 std::string Latency(double s) {
   if (!std::isfinite(s)) return kDash;
+  if (s < 0.01) return Printf("%.1f ms", s * 1000);
   if (s < 1) return Printf("%.0f ms", s * 1000);
   if (s < 10) return Printf("%.2f s", s);
   return Printf("%.1f s", s);
@@ -240,7 +241,9 @@ void FleetSection(Page& p, const Snapshot& s) {
 void SlowestSection(Page& p, const StatusPageOptions& o, const std::vector<RankedSymbol>& ranked) {
   p.Raw("<section id=\"slowest\">\n<h2>Slowest symbols</h2>\n<p class=\"note\">Over the last ");
   p.Text(Printf("%g", o.quantile_window_s)).Raw(" s, symbols with at least ");
-  p.Raw(std::to_string(o.ranking_min_requests)).Raw(" requests; score = average latency + 10 ");
+  p.Raw(std::to_string(o.ranking_min_requests))
+      .Raw(o.ranking_min_requests == 1 ? " request" : " requests")
+      .Raw("; score = average latency + 10 ");
   p.Raw("&times; timeout rate (as <a href=\"/api/v1/symbols/slowest\">/api/v1/symbols/slowest");
   p.Raw("</a>).</p>\n");
   if (ranked.empty()) {

@@ -192,6 +192,10 @@ TEST(StatusPageTest, SlowestTableUsesTheSharedRanking) {
                   ">SLOW</td><td class=\"n\">1.50 s</td><td class=\"n\">1.98 s</td>"
                   "<td class=\"n\">0.0 %</td><td class=\"n\">20</td>"));
   EXPECT_TRUE(Has(slowest, ">FAST</td><td class=\"n\">120 ms</td><td class=\"n\">200 ms<"));
+  Snapshot quick;
+  quick.symbols = {Window("QUICK", 0.00031, 0.0042, 0, 10)};
+  EXPECT_TRUE(Has(Section(Render(&quick).html, "slowest"),
+                  ">QUICK</td><td class=\"n\">0.3 ms</td><td class=\"n\">4.2 ms<"));
   EXPECT_TRUE(Has(slowest, "<td class=\"n\">25.0 %</td><td class=\"n\">12</td>"));
   EXPECT_TRUE(Has(slowest, "Over the last 300 s, symbols with at least 10 requests"));
 }
