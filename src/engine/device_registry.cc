@@ -29,7 +29,7 @@ DeviceRegistry::DeviceRegistry(const Config& config)
     : online_ns_(Config::ToNanos(config.device_timeout_s)),
       remove_after_ns_(2 * Config::ToNanos(config.device_timeout_s)),
       max_devices_(config.max_devices) {
-  index_.Reserve(std::min<uint64_t>(max_devices_, 1 << 16));
+  index_.Reserve(std::min<uint64_t>(max_devices_, 8192));
 }
 
 uint32_t DeviceRegistry::Touch(std::string_view id, int64_t now_ns) {

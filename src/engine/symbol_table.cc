@@ -16,7 +16,7 @@ SymbolTable::SymbolTable(const Config& config)
       bounds_.end());
   std::sort(bounds_.begin(), bounds_.end());
   bounds_.erase(std::unique(bounds_.begin(), bounds_.end()), bounds_.end());
-  index_.Reserve(std::min<uint64_t>(max_symbols_, 1 << 16) + 8);
+  index_.Reserve(std::min<uint64_t>(max_symbols_, 4096) + 8);
 }
 
 uint32_t SymbolTable::Intern(std::string_view name, int64_t now_ns) {
