@@ -109,6 +109,11 @@ bool DeviceRegistry::OnHeartbeat(Device& d, const HeartbeatFields& hb, int64_t n
   if (boot) {
     ++d.boots;
     CountBoot(d.firmware_version, now_ns);
+    // A booting device sends this heartbeat right before its TICKRMETERBOOT
+    // (protocol §3.1): that announcement, and its resends, are this boot.
+    d.announced = true;
+    d.last_announce_ns = now_ns;
+    d.heard_since_announce = false;
   }
   return boot;
 }

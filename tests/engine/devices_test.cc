@@ -80,6 +80,21 @@ TEST(DevicesTest, UptimeDropAfterBootAnnouncementNotCountedTwice) {
   EXPECT_EQ(h.V(kBoots, Fw("70p")), 2);
 }
 
+// Protocol §3.1: on connect a booting device sends its heartbeat first and
+// TICKRMETERBOOT right after; the two rules see one boot.
+TEST(DevicesTest, BootAnnouncementRightAfterAnUptimeDropIsTheSameBoot) {
+  EngineHarness h;
+  h.Heartbeat(0, Hb(kDev, "70p", 5000));
+  h.Heartbeat(60'000, Hb(kDev, "70p", 3));
+  h.Boot(60'050, kDev);
+  h.Boot(70'050, kDev);  // and its resend
+  EXPECT_EQ(h.V(kBoots, Fw("70p")), 1);
+  // Once the device had an answer, the next announcement is a new boot.
+  h.Answer(71'000, kDev, R"({"type":"NO_CONFIG","success":false,"message":"x"})");
+  h.Boot(200'000, kDev);
+  EXPECT_EQ(h.V(kBoots, Fw("70p")), 2);
+}
+
 TEST(DevicesTest, UptimeWrapIsNotBoot) {
   EngineHarness h;
   h.Heartbeat(0, Hb(kDev, "70p", 4294950));
@@ -322,7 +337,10 @@ TEST(DevicesTest, SamplesOfEveryShapeAreUsable) {
   EXPECT_EQ(h.V("tickrmeter_stock_update_unmatched_responses_total", {{"reason", "unsolicited"}}),
             0);
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
-  EXPECT_EQ(h.V(kBoots, Fw("30")), 1);  // one boot, echoed on DEVICE_BOOTED
+  // One boot: the 40p heartbeat's uptime drop; the TICKRMETERBOOT that
+  // follows (and its DEVICE_BOOTED echo) announces that same boot.
+  EXPECT_EQ(h.V(kBoots, Fw("40p")), 1);
+  EXPECT_EQ(h.V(kBoots, Fw("30")), -1);
   EXPECT_EQ(h.V(kOnline, OnlineLabels("30", "unknown", "unknown")), 1);
 }
 
