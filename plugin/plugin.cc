@@ -27,6 +27,7 @@
 #include "src/companion/listen_socket.h"
 #include "src/companion/process.h"
 #include "src/companion/supervisor.h"
+#include "src/http/http_security.h"
 #include "src/ring/shared_region.h"
 #include "tkmprom/config.h"
 #include "tkmprom/topic.h"
@@ -50,6 +51,7 @@ constexpr uint32_t kHousekeepingEvery = 1024;
 // init once per listener): one ring, one supervisor, one companion.
 struct Shared {
   Config config;
+  HttpSecurity http_security;
   bool default_pattern = true;
   std::unique_ptr<SharedRegion> region;
   std::unique_ptr<SpscRing> messages;
@@ -229,7 +231,13 @@ bool CreateShared(const Config& config) {
   auto s = std::make_unique<Shared>();
   s->config = config;
   s->default_pattern = config.DefaultDevicePattern();
-  std::string error;
+  // Read now, after the broker dropped privileges: a file the serving user
+  // cannot read fails the start here, not in every companion.
+  std::string error = LoadHttpSecurity(config, &s->http_security);
+  if (!error.empty()) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "%s", error.c_str());
+    return false;
+  }
   s->listen_fd = BindListenSocket(s->config, &error);
   if (s->listen_fd < 0) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "%s", error.c_str());
@@ -248,6 +256,7 @@ bool CreateShared(const Config& config) {
   s->companion_log = std::make_unique<SpscRing>(s->region->companion_log_header(),
                                                 s->region->companion_log_data());
   s->context.config = &s->config;
+  s->context.http_security = &s->http_security;
   s->context.region = s->region.get();
   s->context.listen_fd = s->listen_fd;
   s->context.version = TKMPROM_VERSION;
@@ -256,9 +265,11 @@ bool CreateShared(const Config& config) {
     StopEverything(s.get());
     return false;
   }
-  mosquitto_log_printf(MOSQ_LOG_NOTICE, "tkmprom %s: serving metrics on http://%s%s%s:%u/metrics",
-                       TKMPROM_VERSION, config.http_ipv6 ? "[" : "", config.http_host.c_str(),
-                       config.http_ipv6 ? "]" : "", static_cast<unsigned>(config.http_port));
+  mosquitto_log_printf(MOSQ_LOG_NOTICE, "tkmprom %s: serving metrics on %s://%s%s%s:%u/metrics%s",
+                       TKMPROM_VERSION, s->http_security.TlsEnabled() ? "https" : "http",
+                       config.http_ipv6 ? "[" : "", config.http_host.c_str(),
+                       config.http_ipv6 ? "]" : "", static_cast<unsigned>(config.http_port),
+                       s->http_security.AuthEnabled() ? " (basic auth)" : "");
   g_shared = s.release();
   return true;
 }

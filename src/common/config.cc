@@ -158,6 +158,11 @@ bool ValidPattern(const std::string& pattern) {
   }
 }
 
+bool ValidFilePath(std::string_view path) {
+  return path.size() >= 2 && path.size() <= 4096 && path.front() == '/' && path.back() != '/' &&
+         path.find('\0') == std::string_view::npos;
+}
+
 }  // namespace
 
 bool Config::DefaultDevicePattern() const { return device_id_pattern == kDefaultDevicePattern; }
@@ -212,9 +217,17 @@ OptionResult ApplyOption(std::string_view name, std::string_view value, Config* 
     if (ok) config->device_id_pattern = std::string(value);
     accepted = "a non-empty ECMAScript regular expression, repetition counts up to 9999";
   } else if (name == "http_auth_file" || name == "http_tls_cert" || name == "http_tls_key") {
-    // Refusing beats serving the metrics unprotected when the operator asked for protection.
-    ok = false;
-    accepted = "nothing yet: HTTP authentication and TLS are not supported by this version";
+    // Only the path's shape here; the file is read and checked at init, as
+    // the user the broker dropped privileges to (src/http/http_security.h).
+    // Relative paths would depend on the broker's working directory.
+    ok = ValidFilePath(value);
+    if (ok) {
+      std::string* field = name == "http_auth_file"  ? &config->http_auth_file
+                           : name == "http_tls_cert" ? &config->http_tls_cert
+                                                     : &config->http_tls_key;
+      *field = std::string(value);
+    }
+    accepted = "an absolute path to a file the mosquitto user can read";
   } else {
     *message = "tkmprom: unknown option plugin_opt_" + std::string(name) + " ignored";
     return OptionResult::kUnknown;

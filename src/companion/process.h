@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "src/http/http_security.h"
 #include "src/ring/shared_region.h"
 #include "tkmprom/config.h"
 
@@ -19,6 +20,8 @@ namespace tkmprom {
 // inherited by fork(), so nothing is serialised.
 struct ForkContext {
   const Config* config = nullptr;
+  // The users and TLS key pair read at init (http_security.h); null: none.
+  const HttpSecurity* http_security = nullptr;
   SharedRegion* region = nullptr;
   int listen_fd = -1;
   std::string version;

@@ -58,6 +58,14 @@ TEST(ConfigTest, AcceptsEveryOptionWithAGoodValue) {
   EXPECT_EQ(Apply(&c, "device_id_pattern", "^dev-[0-9]+$"), OptionResult::kOk);
   EXPECT_EQ(c.device_id_pattern, "^dev-[0-9]+$");
   EXPECT_FALSE(c.DefaultDevicePattern());
+  // Only the path's shape is checked here; the files are read at init.
+  EXPECT_EQ(Apply(&c, "http_auth_file", "/etc/tkmprom/htpasswd"), OptionResult::kOk);
+  EXPECT_EQ(c.http_auth_file, "/etc/tkmprom/htpasswd");
+  EXPECT_EQ(Apply(&c, "http_tls_cert", "/etc/tkmprom/cert.pem"), OptionResult::kOk);
+  EXPECT_EQ(c.http_tls_cert, "/etc/tkmprom/cert.pem");
+  EXPECT_EQ(Apply(&c, "http_tls_key", "/etc/tkmprom/key.pem"), OptionResult::kOk);
+  EXPECT_EQ(c.http_tls_key, "/etc/tkmprom/key.pem");
+  EXPECT_EQ(c.given.size(), 14u);
 }
 
 struct BadCase {
@@ -95,10 +103,11 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"ranking_min_requests", "1.5"}, BadCase{"max_devices", "0"},
                       BadCase{"max_devices", "99999999999"}, BadCase{"max_symbols", "many"},
                       BadCase{"per_device_metrics", "maybe"}, BadCase{"device_id_pattern", "([0-9"},
-                      BadCase{"device_id_pattern", ""},
-                      BadCase{"http_auth_file", "/etc/tkmprom/htpasswd"},
-                      BadCase{"http_tls_cert", "/etc/tkmprom/cert.pem"},
-                      BadCase{"http_tls_key", "/etc/tkmprom/key.pem"}));
+                      BadCase{"device_id_pattern", ""}, BadCase{"http_auth_file", ""},
+                      BadCase{"http_auth_file", "htpasswd"}, BadCase{"http_auth_file", "/"},
+                      BadCase{"http_auth_file", "/etc/tkmprom/"}, BadCase{"http_tls_cert", ""},
+                      BadCase{"http_tls_cert", "certs/cert.pem"}, BadCase{"http_tls_key", ""},
+                      BadCase{"http_tls_key", "./key.pem"}));
 
 TEST(ConfigTest, UnknownOptionIsReportedNotApplied) {
   Config c;
@@ -106,6 +115,22 @@ TEST(ConfigTest, UnknownOptionIsReportedNotApplied) {
   EXPECT_EQ(Apply(&c, "http_listn", "1.2.3.4:5", &msg), OptionResult::kUnknown);
   EXPECT_NE(msg.find("plugin_opt_http_listn"), std::string::npos);
   EXPECT_EQ(c.http_host, "127.0.0.1");
+}
+
+TEST(ConfigTest, TlsNeedsBothCertificateAndKey) {
+  Config c;
+  EXPECT_EQ(ValidateConfig(c), "");
+  Apply(&c, "http_tls_cert", "/etc/tkmprom/cert.pem");
+  std::string problem = ValidateConfig(c);
+  EXPECT_NE(problem.find("plugin_opt_http_tls_key"), std::string::npos) << problem;
+  Apply(&c, "http_tls_key", "/etc/tkmprom/key.pem");
+  EXPECT_EQ(ValidateConfig(c), "");
+  Config key_only;
+  Apply(&key_only, "http_tls_key", "/etc/tkmprom/key.pem");
+  EXPECT_NE(ValidateConfig(key_only), "");
+  Config auth_only;
+  Apply(&auth_only, "http_auth_file", "/etc/tkmprom/htpasswd");
+  EXPECT_EQ(ValidateConfig(auth_only), "");
 }
 
 TEST(ConfigTest, DifferingOptionsNamesChangedAndMissingOnes) {
