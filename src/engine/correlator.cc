@@ -228,7 +228,8 @@ void Correlator::Learn(Device& d, AnswerKind kind, const DeviceMessageFields& m)
     default:
       return;
   }
-  if (!learned.empty() && learned != d.learned_symbol) {
+  // An over-long answer symbol is not worth a per-device copy (kMaxSymbolBytes).
+  if (!learned.empty() && learned.size() <= kMaxSymbolBytes && learned != d.learned_symbol) {
     d.learned_symbol.assign(learned.data(), learned.size());
   }
 }

@@ -47,6 +47,7 @@ class Engine::Impl {
   }
   // True if `id` is a device id: a known device, or a match of the pattern.
   bool IsDeviceId(std::string_view id) const {
+    if (id.size() > kMaxDeviceIdBytes) return false;
     if (matcher_.is_default()) return matcher_.Matches(id);
     return t_.devices.Find(id) != StringIndex::kNone || matcher_.Matches(id);
   }

@@ -157,7 +157,7 @@ bool PayloadParser::ParseRequest(std::string_view payload, RequestFields* out,
     } else if (key == "device") {
       device_ok = value.get_string().get(out->device) == simdjson::SUCCESS;
     } else if (key == "symbol") {
-      if (!ReadText(value, &out->symbol)) field_bad = true;
+      if (!ReadText(value, &out->symbol) || out->symbol.size() > kMaxSymbolBytes) field_bad = true;
       out->has_symbol = !out->symbol.empty();
     }
   }

@@ -36,6 +36,14 @@ enum class InvalidReason : uint8_t {
 inline constexpr int kInvalidReasonCount = 4;
 const char* InvalidReasonName(InvalidReason reason);
 
+// The longest symbol and device id the engine stores. Real ones are short
+// ("BTC/USD", "NASDAQ:AAPL", 12 hex digits); without a bound, a publisher
+// could make every request slot of every device hold a 16 KiB string. A
+// request with a longer `symbol` is invalid (kField); a longer device id
+// matches no device_id_pattern (kDevice).
+inline constexpr size_t kMaxSymbolBytes = 128;
+inline constexpr size_t kMaxDeviceIdBytes = 128;
+
 // STOCKPRICEUPDATE.
 struct RequestFields {
   std::string_view type;

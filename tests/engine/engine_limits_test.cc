@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 
+#include "src/engine/payload_parser.h"
 #include "src/exposition/text_writer.h"
 #include "tests/engine/engine_harness.h"
 
@@ -73,6 +74,34 @@ TEST(EngineLimitsTest, PendingRequestsPerDeviceAreBounded) {
   h.Answer(100, Id(1), "{\"symbol\":\"S0\",\"isPlaylist\":true,\"type\":\"UPDATE\"}");
   h.Request(200, Id(1), "S64");
   EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "S64"}}), 1);
+}
+
+TEST(EngineLimitsTest, OverlongSymbolsAndDeviceIdsAreNotStored) {
+  Config c;
+  c.device_id_pattern = "^D";
+  EngineHarness h(c);
+  const std::string longest(kMaxSymbolBytes, 'S');
+  h.Request(0, "D1", longest);
+  h.Request(0, "D1", longest + "S");  // invalid, stored nowhere
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", longest}}), 1);
+  EXPECT_EQ(h.V("tickrmeter_messages_invalid_total", {{"kind", "stock_request"},
+                                                      {"reason", "field"}}),
+            1);
+  // An over-long answer symbol resolves the request but is not learned.
+  h.Request(1, "D1");
+  h.Answer(2, "D1", "{\"symbol\":\"" + longest + "L\",\"type\":\"UPDATE\"}");
+  h.Request(3, "D1");
+  EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "unknown"}}), 2);
+  const std::string long_id = "D" + std::string(kMaxDeviceIdBytes, 'x');
+  h.Heartbeat(4, "{\"device\":\"" + long_id + "\",\"battery\":\"5\"}");
+  h.Request(4, long_id, "AAPL");
+  EXPECT_EQ(h.V("tickrmeter_messages_invalid_total", {{"kind", "heartbeat"},
+                                                      {"reason", "device"}}),
+            1);
+  EXPECT_EQ(h.V("tickrmeter_messages_invalid_total", {{"kind", "stock_request"},
+                                                      {"reason", "device"}}),
+            1);
+  EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
 }
 
 TEST(EngineLimitsTest, IdleSymbolsExpireUnlessBusy) {
