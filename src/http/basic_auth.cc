@@ -94,7 +94,7 @@ BasicAuth::Digest BasicAuth::CacheKey(std::string_view user, std::string_view pa
 
 bool BasicAuth::CacheHit(const Digest& key, int64_t now_ns) {
   const std::string_view wanted(reinterpret_cast<const char*>(key.data()), key.size());
-  std::lock_guard<std::mutex> lock(cache_mu_);
+  MutexLock lock(&cache_mu_);
   CacheEntry* found = nullptr;
   // Every entry is compared, hit or not, each in constant time.
   for (CacheEntry& e : cache_) {
@@ -110,7 +110,7 @@ bool BasicAuth::CacheHit(const Digest& key, int64_t now_ns) {
 
 void BasicAuth::CacheInsert(const Digest& key, int64_t now_ns) {
   if (options_.cache_capacity == 0) return;
-  std::lock_guard<std::mutex> lock(cache_mu_);
+  MutexLock lock(&cache_mu_);
   const CacheEntry entry{key, now_ns + options_.cache_ttl_ns};
   for (CacheEntry& e : cache_) {
     if (e.digest == key) {

@@ -31,6 +31,8 @@
 #include <string_view>
 #include <vector>
 
+#include "src/common/mutex.h"
+#include "src/common/thread_annotations.h"
 #include "src/http/htpasswd.h"
 
 namespace tkmprom {
@@ -86,10 +88,11 @@ class BasicAuth {
   const BasicAuthOptions options_;
   std::array<unsigned char, 16> salt_;
 
-  std::mutex cache_mu_;
-  std::vector<CacheEntry> cache_;  // guarded by cache_mu_; at most cache_capacity
+  Mutex cache_mu_;
+  std::vector<CacheEntry> cache_ GUARDED_BY(cache_mu_);  // at most cache_capacity
 
-  std::mutex bcrypt_mu_;  // held (try_lock) while one bcrypt check runs
+  // A gate, guarding no data: held (try_lock) while one bcrypt check runs.
+  std::mutex bcrypt_mu_;
   std::atomic<uint64_t> bcrypt_checks_{0};
 };
 
