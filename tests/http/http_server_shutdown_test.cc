@@ -5,6 +5,7 @@
 // serves complete bodies. Meant to run under ThreadSanitizer and
 // AddressSanitizer too (scripts/test-hardening).
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -111,6 +112,7 @@ TEST_F(HttpServerShutdownTest, StopDuringScrapesThenRestartServesCompleteBodies)
   });
 
   std::atomic<int> completed{0};
+  std::atomic<int> scrapers_done{0};
   std::atomic<bool> stop_scrapers{false};
   std::vector<std::thread> scrapers;
   for (int t = 0; t < 4; ++t) {
@@ -124,6 +126,7 @@ TEST_F(HttpServerShutdownTest, StopDuringScrapesThenRestartServesCompleteBodies)
           completed.fetch_add(1, std::memory_order_relaxed);
         }
       }
+      scrapers_done.fetch_add(1, std::memory_order_relaxed);
     });
   }
   while (completed.load(std::memory_order_relaxed) < 8) std::this_thread::yield();
@@ -131,6 +134,16 @@ TEST_F(HttpServerShutdownTest, StopDuringScrapesThenRestartServesCompleteBodies)
   server_->Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - stop_started, std::chrono::seconds(15));
   stop_scrapers.store(true, std::memory_order_relaxed);
+  // The caller's socket keeps listening after Stop() (a restarted server
+  // serves on it), so a scrape that connected after Stop() waits in its
+  // backlog: close those connections until every scraper has given up.
+  while (scrapers_done.load(std::memory_order_relaxed) < static_cast<int>(scrapers.size())) {
+    pollfd pending{listen_fd_, POLLIN, 0};
+    if (poll(&pending, 1, 20) == 1) {
+      int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd >= 0) close(fd);
+    }
+  }
   for (std::thread& t : scrapers) t.join();
 
   // The engine thread keeps preparing renders while the server is stopped.
