@@ -17,7 +17,11 @@
 // The kind comes from ClassifyTopic(), as in the hook; topics and payloads
 // are capped as the ring caps them. Besides crashes and sanitizer findings,
 // the harness checks the contract's per-symbol ledger (plugin-contract.md §5):
-// requests = responses + errors + timeouts + superseded + pending.
+// requests = responses + errors + timeouts + superseded + pending. It does so
+// only without per_device_metrics: there the request and response counters
+// carry device_id and leave the output with their device (after twice
+// device_timeout), while timeouts and errors stay counted per symbol, so the
+// sums over device_id cannot add up once a device has left.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -91,13 +95,13 @@ void CheckLedger(const Snapshot& snapshot) {
   }
 }
 
-void BuildAndRender(const Engine& engine) {
+void BuildAndRender(const Engine& engine, bool check_ledger) {
   PluginCounters counters;
   counters.version = "fuzz";
   counters.mosquitto_version = "2.0.11";
   std::shared_ptr<const Snapshot> snapshot = engine.BuildSnapshot(counters);
   if (snapshot == nullptr) Fail("BuildSnapshot", "returned null");
-  CheckLedger(*snapshot);
+  if (check_ledger) CheckLedger(*snapshot);
   std::string out;
   WriteExposition(snapshot->families, ExpositionFormat::kText004, &out);
   out.clear();
@@ -148,11 +152,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       clock_ns += 1000 * kMs;
       engine.Advance(clock_ns);
     }
-    if ((control & 0x10) != 0) BuildAndRender(engine);
+    if ((control & 0x10) != 0) BuildAndRender(engine, !config.per_device_metrics);
   }
-  BuildAndRender(engine);
+  BuildAndRender(engine, !config.per_device_metrics);
   // Everything times out and ages out.
   engine.Advance(clock_ns + kClockSteps[7] * 400);
-  BuildAndRender(engine);
+  BuildAndRender(engine, !config.per_device_metrics);
   return 0;
 }

@@ -5,10 +5,11 @@ Environment (set by meson): TKMPROM_PLUGIN (the built tkmprom.so),
 MOSQUITTO (the broker binary), PROMTOOL (optional).
 
 For a sanitizer-built plugin (scripts/test-hardening), TKMPROM_BROKER_PRELOAD
-names the sanitizer runtime to preload into the un-instrumented broker: it is
-passed as LD_PRELOAD to mosquitto only, with leak detection off (the broker's
-own allocations are not ours) and the sanitizers' reports written into the
-broker's directory, where cleanup() finds them and fails the test.
+names the sanitizer runtime (libasan or libtsan) to preload into the
+un-instrumented broker: it is passed as LD_PRELOAD to mosquitto only, with
+leak detection off (the broker's own allocations are not ours) and the
+sanitizers' reports written into the broker's directory, where cleanup()
+finds them and fails the test.
 """
 
 import gzip
@@ -134,6 +135,9 @@ class Broker:
                 os.environ.get("ASAN_OPTIONS", ""), "detect_leaks=0", "log_path=" + asan]))
             env["UBSAN_OPTIONS"] = ":".join(filter(None, [
                 os.environ.get("UBSAN_OPTIONS", ""), "print_stacktrace=1", "log_path=" + ubsan]))
+            env["TSAN_OPTIONS"] = ":".join(filter(None, [
+                os.environ.get("TSAN_OPTIONS", ""),
+                "log_path=" + os.path.join(self.dir, "sanitizer-tsan")]))
         return subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, env=env)
 
