@@ -116,14 +116,18 @@ const char* InvalidReasonName(InvalidReason reason) {
 PayloadParser::PayloadParser() = default;
 
 bool PayloadParser::Open(std::string_view payload, od::object* root) {
-  if (payload.size() > buffer_capacity_) {
+  // Also when nothing was allocated yet: an empty payload as the very first
+  // one (`mosquitto_pub -t TICKRMETERBOOT -n`) must not write the padding
+  // through a null buffer (found by tests/fuzz/engine_observe_fuzzer).
+  if (payload.size() > buffer_capacity_ || buffer_ == nullptr) {
     size_t capacity = buffer_capacity_ == 0 ? 1024 : buffer_capacity_;
     while (capacity < payload.size()) capacity *= 2;
     buffer_.reset(new (std::nothrow) char[capacity + simdjson::SIMDJSON_PADDING]);
     buffer_capacity_ = buffer_ ? capacity : 0;
     if (!buffer_) return false;
   }
-  std::memcpy(buffer_.get(), payload.data(), payload.size());
+  // An empty view's data() may be null, which memcpy must not see.
+  if (!payload.empty()) std::memcpy(buffer_.get(), payload.data(), payload.size());
   std::memset(buffer_.get() + payload.size(), 0, simdjson::SIMDJSON_PADDING);
   if (parser_.iterate(buffer_.get(), payload.size(), buffer_capacity_ + simdjson::SIMDJSON_PADDING)
           .get(doc_)) {
