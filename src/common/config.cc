@@ -115,10 +115,11 @@ bool ParseBuckets(std::string_view text, std::vector<double>* out) {
   return true;
 }
 
-// libstdc++ 12 reads the counts of `{n}` / `{n,m}` into a long without an
-// overflow check: "a{18446744073709551618}" compiles as "a{2}" (and is
-// undefined behaviour). No device id needs a count above 9999, so longer
-// counts are refused before the pattern reaches std::regex.
+// libstdc++ 12 reads the counts of `{n}` / `{n,m}` and backreference numbers
+// (`\N`) into a long without an overflow check: "a{18446744073709551618}"
+// compiles as "a{2}" (and is undefined behaviour). No device id needs a
+// count above 9999, so longer numbers are refused before the pattern reaches
+// std::regex.
 bool RepeatCountsFit(std::string_view pattern) {
   constexpr size_t kMaxCountDigits = 4;
   bool in_class = false;   // inside [...], where braces are literal
@@ -127,7 +128,12 @@ bool RepeatCountsFit(std::string_view pattern) {
   for (size_t i = 0; i < pattern.size(); ++i) {
     const char c = pattern[i];
     if (c == '\\') {
-      ++i;  // the escaped character is literal
+      size_t backref_digits = 0;
+      while (i + 1 < pattern.size() && pattern[i + 1] >= '0' && pattern[i + 1] <= '9') {
+        ++i;
+        if (++backref_digits > kMaxCountDigits) return false;
+      }
+      if (backref_digits == 0) ++i;  // any other escaped character is literal
       in_braces = false;
     } else if (in_class) {
       in_class = c != ']';
@@ -215,7 +221,9 @@ OptionResult ApplyOption(std::string_view name, std::string_view value, Config* 
   } else if (name == "device_id_pattern") {
     ok = !value.empty() && value.size() <= 1024 && ValidPattern(std::string(value));
     if (ok) config->device_id_pattern = std::string(value);
-    accepted = "a non-empty ECMAScript regular expression, repetition counts up to 9999";
+    accepted =
+        "a non-empty ECMAScript regular expression, repetition counts and backreferences up to "
+        "9999";
   } else if (name == "http_auth_file" || name == "http_tls_cert" || name == "http_tls_key") {
     // Only the path's shape here; the file is read and checked at init, as
     // the user the broker dropped privileges to (src/http/http_security.h).
