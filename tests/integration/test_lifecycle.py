@@ -48,7 +48,7 @@ class DaemonTest(LifecycleTestCase):
         daemon = None
         try:
             # The foreground process forks the daemon and exits 0.
-            r = subprocess.run([MOSQUITTO, "-c", b.conf, "-d"], timeout=10,
+            r = subprocess.run([MOSQUITTO, "-c", b.conf, "-d"], timeout=10, env=b.env(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.assertEqual(r.returncode, 0)
             def read_pid():
