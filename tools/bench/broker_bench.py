@@ -80,7 +80,7 @@ def descendant(pid, comm):
 
 
 class Broker:
-    def __init__(self, mosquitto, plugin, workdir):
+    def __init__(self, mosquitto, plugin, workdir, subscribers=0):
         self.port = free_port()
         self.http_port = free_port()
         self.dir = tempfile.mkdtemp(dir=workdir)
@@ -104,6 +104,12 @@ class Broker:
                 time.sleep(0.05)
         if self.proc.poll() is not None:
             raise SystemExit("mosquitto exited at start (%s)" % self.proc.returncode)
+        # Subscribers to '#' make the broker deliver every publish, as the
+        # fleet's devices and backend do for their topics.
+        self.subs = [subprocess.Popen(
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(self.port), "-t", "#", "-q", "0"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(subscribers)]
+        time.sleep(0.3 if subscribers else 0)
         if plugin:
             while time.monotonic() < deadline and self.metrics_text() is None:
                 time.sleep(0.05)
@@ -133,6 +139,9 @@ class Broker:
         return total
 
     def stop(self):
+        for sub in self.subs:
+            sub.kill()
+            sub.wait()
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=15)
@@ -198,6 +207,8 @@ def main():
     ap.add_argument("--symbols", type=int, default=2000)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--scrapes", type=int, default=1000)
+    ap.add_argument("--subscribers", type=int, default=1,
+                    help="mosquitto_sub clients on '#' (delivery work, as in the fleet)")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
 
@@ -226,7 +237,8 @@ def main():
         order = ["bare", "plugin"] if r % 2 == 0 else ["plugin", "bare"]
         result = {}
         for variant in order:
-            b = Broker(args.mosquitto, plugin if variant == "plugin" else None, work)
+            b = Broker(args.mosquitto, plugin if variant == "plugin" else None, work,
+                       args.subscribers)
             try:
                 cpu0, _ = wait_idle(b.proc.pid)
                 if b.companion:

@@ -83,7 +83,10 @@ void FleetSimulation::RequestEntry(int i, int entry, double now) {
   r.device = i;
   r.entry = entry;
   if (entry >= 0) r.key = pool_.at((*d.burst_playlist)[entry]).name;
-  Send(i, "STOCKPRICEUPDATE", RequestPayload(d.id, r.key), 0, false, std::move(r));
+  // Built before the call: argument evaluation order would let std::move(r)
+  // empty r.key first.
+  const std::string payload = RequestPayload(d.id, r.key);
+  Send(i, "STOCKPRICEUPDATE", payload, 0, false, std::move(r));
 }
 
 void FleetSimulation::Burst(int i, double now) {

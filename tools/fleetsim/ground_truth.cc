@@ -256,9 +256,16 @@ void GroundTruth::Resolve(uint32_t id, bool error, const ReplyInfo& reply, doubl
   }
   led.recent.push_back({id, now, false});
   if (!error && r.key.empty()) {
+    // Contract §5: the page label, a playlist device's entry 0 (not the
+    // display symbol of the answer, which best/worst cycle modes and crypto
+    // pairs change), else the answer's symbol.
     bool page = reply.category == ReplyCategory::kPageAnswer;
-    if (page || !reply.symbol.empty()) {
-      led.learned_label = Label(page ? "_page" : reply.symbol);
+    std::string learned = page ? "_page" : reply.symbol;
+    if (!page && reply.playlist && !reply.playlist->empty()) {
+      learned = pool_.at((*reply.playlist)[0]).name;
+    }
+    if (!learned.empty()) {
+      led.learned_label = Label(learned);
       led.learned_at = now;
     }
   }
@@ -379,6 +386,11 @@ void GroundTruth::ToJson(nlohmann::json* out) const {
                      {"duplicates_sent", s.duplicates_sent},
                      {"cancelled_replies", s.cancelled}};
     e["latency"] = Distribution(s.latency, true);
+    // Every answered request's latency, ascending, for accuracy tests that
+    // need their own quantile definition.
+    std::vector<double> sorted = s.latency;
+    std::sort(sorted.begin(), sorted.end());
+    e["latency"]["values"] = sorted;
     e["injected_latency"] = Distribution(s.injected_latency, false);
     symbols[s.name] = e;
     uint64_t v[13] = {s.requests,     s.responses,         s.errors,
