@@ -43,7 +43,7 @@ struct DeviceState {
   std::string inner_version;
   std::string flash_id;
   bool online = false;
-  double last_seen_age_s = 0;       // since the last heartbeat, boot or request
+  double last_seen_age_s = 0;        // since the last heartbeat, boot or request
   double last_heartbeat_age_s = -1;  // -1: no heartbeat yet
   int64_t battery = -1;
   int64_t vin = -1;
@@ -61,12 +61,12 @@ struct DeviceState {
 };
 
 struct Snapshot {
-  uint64_t generation = 0;   // increases with every snapshot the engine builds
-  int64_t built_at_ns = 0;   // engine clock (broker monotonic) when built
+  uint64_t generation = 0;  // increases with every snapshot the engine builds
+  int64_t built_at_ns = 0;  // engine clock (broker monotonic) when built
   std::vector<MetricFamily> families;
   std::vector<SymbolWindow> symbols;  // every tracked symbol, unordered
   std::unordered_map<std::string, DeviceState> devices;
-  std::vector<double> latency_bounds;          // finite bucket bounds (s), ascending
+  std::vector<double> latency_bounds;         // finite bucket bounds (s), ascending
   std::vector<TimeoutEvent> recent_timeouts;  // the last ones, newest first (at most 20)
   uint64_t boots_last_hour = 0;               // device boots counted in the last hour
 };

@@ -29,8 +29,8 @@ struct Observation {
   int64_t timestamp_ns = 0;  // broker CLOCK_MONOTONIC at MOSQ_EVT_MESSAGE
   std::string_view client_id;
   std::string_view topic;
-  std::string_view payload;    // may be shorter than payload_size (see truncated)
-  uint32_t payload_size = 0;   // the publish's real payload length
+  std::string_view payload;   // may be shorter than payload_size (see truncated)
+  uint32_t payload_size = 0;  // the publish's real payload length
   bool payload_truncated = false;
 };
 

@@ -84,9 +84,9 @@ TEST(EngineLimitsTest, OverlongSymbolsAndDeviceIdsAreNotStored) {
   h.Request(0, "D1", longest);
   h.Request(0, "D1", longest + "S");  // invalid, stored nowhere
   EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", longest}}), 1);
-  EXPECT_EQ(h.V("tickrmeter_messages_invalid_total", {{"kind", "stock_request"},
-                                                      {"reason", "field"}}),
-            1);
+  EXPECT_EQ(
+      h.V("tickrmeter_messages_invalid_total", {{"kind", "stock_request"}, {"reason", "field"}}),
+      1);
   // An over-long answer symbol resolves the request but is not learned.
   h.Request(1, "D1");
   h.Answer(2, "D1", "{\"symbol\":\"" + longest + "L\",\"type\":\"UPDATE\"}");
@@ -95,12 +95,11 @@ TEST(EngineLimitsTest, OverlongSymbolsAndDeviceIdsAreNotStored) {
   const std::string long_id = "D" + std::string(kMaxDeviceIdBytes, 'x');
   h.Heartbeat(4, "{\"device\":\"" + long_id + "\",\"battery\":\"5\"}");
   h.Request(4, long_id, "AAPL");
-  EXPECT_EQ(h.V("tickrmeter_messages_invalid_total", {{"kind", "heartbeat"},
-                                                      {"reason", "device"}}),
+  EXPECT_EQ(h.V("tickrmeter_messages_invalid_total", {{"kind", "heartbeat"}, {"reason", "device"}}),
             1);
-  EXPECT_EQ(h.V("tickrmeter_messages_invalid_total", {{"kind", "stock_request"},
-                                                      {"reason", "device"}}),
-            1);
+  EXPECT_EQ(
+      h.V("tickrmeter_messages_invalid_total", {{"kind", "stock_request"}, {"reason", "device"}}),
+      1);
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
 }
 
