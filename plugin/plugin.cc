@@ -53,6 +53,7 @@ struct Shared {
   Config config;
   HttpSecurity http_security;
   bool default_pattern = true;
+  bool has_bridges = false;
   std::unique_ptr<SharedRegion> region;
   std::unique_ptr<SpscRing> messages;
   std::unique_ptr<SpscRing> supervisor_log;
@@ -136,6 +137,20 @@ void StopEverything(Shared* s) {
 
 void Housekeeping(Shared* s);
 
+// True if the companion needs a publish that arrived over a bridge
+// (plugin_opt_bridged_publishes): with `answers` only those on device topics.
+bool ForwardBridged(const Shared& s, MessageKind kind) {
+  switch (s.config.bridged_publishes) {
+    case BridgedPublishes::kAll:
+      return true;
+    case BridgedPublishes::kNone:
+      return false;
+    case BridgedPublishes::kAnswers:
+      break;
+  }
+  return kind == MessageKind::kDeviceMessage || (kind == MessageKind::kOther && !s.default_pattern);
+}
+
 // The hot path: every publish of every client passes here.
 int OnMessage(int, void* event_data, void*) {
   try {
@@ -147,11 +162,15 @@ int OnMessage(int, void* event_data, void*) {
     const bool store_payload =
         KindNeedsPayload(kind) || (kind == MessageKind::kOther && !s->default_pattern);
     const char* client_id = ed->client != nullptr ? mosquitto_client_id(ed->client) : nullptr;
+    const std::string_view client =
+        client_id != nullptr ? std::string_view(client_id) : std::string_view();
+    const bool bridged =
+        s->has_bridges && client_id != nullptr && s->config.bridge_clients.Matches(client);
     SharedCounters& counters = s->region->counters();
-    BumpSingleWriter(counters.received[static_cast<int>(kind)]);
-    if (!WriteObservation(s->messages.get(), kind, MonotonicNanos(),
-                          client_id != nullptr ? std::string_view(client_id) : std::string_view(),
-                          topic, ed->payload, ed->payloadlen, store_payload)) {
+    BumpSingleWriter((bridged ? counters.bridged : counters.received)[static_cast<int>(kind)]);
+    if ((!bridged || ForwardBridged(*s, kind)) &&
+        !WriteObservation(s->messages.get(), kind, MonotonicNanos(), client, topic, ed->payload,
+                          ed->payloadlen, store_payload, bridged ? kBridged : 0)) {
       BumpSingleWriter(counters.dropped);
     }
     if (--s->housekeeping_countdown == 0) {
@@ -231,6 +250,7 @@ bool CreateShared(const Config& config) {
   auto s = std::make_unique<Shared>();
   s->config = config;
   s->default_pattern = config.DefaultDevicePattern();
+  s->has_bridges = !config.bridge_clients.empty();
   // Read now, after the broker dropped privileges: a file the serving user
   // cannot read fails the start here, not in every companion.
   std::string error = LoadHttpSecurity(config, &s->http_security);

@@ -13,6 +13,45 @@
 
 namespace tkmprom {
 
+// plugin_opt_bridge_clients: the client ids of bridge connections. An entry
+// ending in '*' matches every id that starts with what precedes the '*'.
+// Matches() runs on the broker's thread for every publish when the set is not
+// empty: a length check and a memcmp per entry, no allocation.
+class ClientIdSet {
+ public:
+  // Parses "id,prefix*,..."; false if an entry is empty, is a lone '*', has a
+  // '*' before its end, or there are more than kMaxEntries.
+  bool Parse(std::string_view text);
+  bool empty() const { return entries_.empty(); }
+  bool Matches(std::string_view client_id) const {
+    for (const Entry& e : entries_) {
+      if (e.prefix ? client_id.substr(0, e.text.size()) == e.text : client_id == e.text) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static constexpr size_t kMaxEntries = 64;
+  static constexpr size_t kMaxEntryBytes = 256;
+
+ private:
+  struct Entry {
+    std::string text;
+    bool prefix;
+  };
+  std::vector<Entry> entries_;
+};
+
+// plugin_opt_bridged_publishes: what the engine does with publishes that
+// arrived over a bridge (they are always counted in
+// tickrmeter_messages_bridged_total and never in tickrmeter_messages_total).
+enum class BridgedPublishes : uint8_t {
+  kAnswers,  // only publishes on the topics of devices this broker tracks
+  kAll,      // all of them, as if the sender were a local client
+  kNone,     // none
+};
+
 struct Config {
   // http_listen, split: host is a numeric IPv4 or IPv6 address (no brackets).
   std::string http_host = "127.0.0.1";
@@ -32,6 +71,8 @@ struct Config {
   std::string http_auth_file;
   std::string http_tls_cert;
   std::string http_tls_key;
+  ClientIdSet bridge_clients;
+  BridgedPublishes bridged_publishes = BridgedPublishes::kAnswers;
 
   // The options as written, by name, for comparing two inits.
   std::map<std::string, std::string> given;

@@ -171,6 +171,28 @@ bool ValidFilePath(std::string_view path) {
 
 }  // namespace
 
+bool ClientIdSet::Parse(std::string_view text) {
+  std::vector<Entry> entries;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view item = text.substr(start, comma - start);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    const bool prefix = !item.empty() && item.back() == '*';
+    if (prefix) item.remove_suffix(1);
+    if (item.empty() || item.size() > kMaxEntryBytes || item.find('*') != std::string_view::npos) {
+      return false;
+    }
+    entries.push_back(Entry{std::string(item), prefix});
+    start = comma + 1;
+  }
+  if (entries.size() > kMaxEntries) return false;
+  entries_ = std::move(entries);
+  return true;
+}
+
 bool Config::DefaultDevicePattern() const { return device_id_pattern == kDefaultDevicePattern; }
 
 const std::vector<std::string>& KnownOptionNames() {
@@ -178,7 +200,7 @@ const std::vector<std::string>& KnownOptionNames() {
       "http_listen",     "request_timeout",    "device_timeout",       "symbol_expiry",
       "latency_buckets", "quantile_window",    "ranking_min_requests", "max_devices",
       "max_symbols",     "per_device_metrics", "device_id_pattern",    "http_auth_file",
-      "http_tls_cert",   "http_tls_key"};
+      "http_tls_cert",   "http_tls_key",       "bridge_clients",       "bridged_publishes"};
   return kNames;
 }
 
@@ -236,6 +258,23 @@ OptionResult ApplyOption(std::string_view name, std::string_view value, Config* 
       *field = std::string(value);
     }
     accepted = "an absolute path to a file the mosquitto user can read";
+  } else if (name == "bridge_clients") {
+    ok = config->bridge_clients.Parse(value);
+    accepted =
+        "comma-separated MQTT client ids of bridge connections, up to 64; an id ending in '*' is "
+        "a prefix";
+  } else if (name == "bridged_publishes") {
+    ok = true;
+    if (value == "answers") {
+      config->bridged_publishes = BridgedPublishes::kAnswers;
+    } else if (value == "all") {
+      config->bridged_publishes = BridgedPublishes::kAll;
+    } else if (value == "none") {
+      config->bridged_publishes = BridgedPublishes::kNone;
+    } else {
+      ok = false;
+    }
+    accepted = "answers, all or none";
   } else {
     *message = "tkmprom: unknown option plugin_opt_" + std::string(name) + " ignored";
     return OptionResult::kUnknown;

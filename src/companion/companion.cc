@@ -40,6 +40,7 @@ PluginCounters ReadCounters(const ForkContext& context) {
   SharedCounters& c = context.region->counters();
   for (int i = 0; i < kMessageKindCount; ++i) {
     p.received[i] = c.received[i].load(std::memory_order_relaxed);
+    p.bridged[i] = c.bridged[i].load(std::memory_order_relaxed);
   }
   p.observations_dropped = c.dropped.load(std::memory_order_relaxed);
   p.companion_restarts = c.companion_restarts.load(std::memory_order_relaxed);
@@ -93,6 +94,7 @@ int Serve(const ForkContext& context, SpscRing* log) {
       obs.payload = view.payload;
       obs.payload_size = view.payload_size;
       obs.payload_truncated = (view.flags & kPayloadTruncated) != 0;
+      obs.bridged = (view.flags & kBridged) != 0;
       engine.Observe(obs);
     }
     const int64_t now = MonotonicNanos();

@@ -95,6 +95,19 @@ void Engine::Impl::Advance(int64_t now_ns) {
 
 void Engine::Impl::Observe(const Observation& obs) {
   Advance(obs.timestamp_ns);
+  if (obs.bridged) {
+    // A request, heartbeat or boot that crossed a bridge was counted by the
+    // broker where it entered the fleet (plugin_opt_bridged_publishes).
+    switch (t_.config.bridged_publishes) {
+      case BridgedPublishes::kNone:
+        return;
+      case BridgedPublishes::kAnswers:
+        if (obs.kind != MessageKind::kDeviceMessage && obs.kind != MessageKind::kOther) return;
+        break;
+      case BridgedPublishes::kAll:
+        break;
+    }
+  }
   switch (obs.kind) {
     case MessageKind::kStockRequest:
       HandleRequest(obs);
@@ -110,7 +123,7 @@ void Engine::Impl::Observe(const Observation& obs) {
       break;
     case MessageKind::kOther:
       if (PromoteOther(obs.topic)) {
-        ++t_.promoted_other;
+        ++(obs.bridged ? t_.promoted_other_bridged : t_.promoted_other);
         HandleDeviceMessage(obs);
       }
       break;
@@ -136,13 +149,17 @@ void Engine::Impl::HandleRequest(const Observation& obs) {
 }
 
 void Engine::Impl::HandleDeviceMessage(const Observation& obs) {
+  uint32_t id = t_.devices.Find(obs.topic);
+  // In a bridged fleet every broker may see every answer; each device's
+  // answers are counted by the broker the device publishes to, the one that
+  // tracks it (README, "Bridged topologies").
+  if (id == StringIndex::kNone && !t_.config.bridge_clients.empty()) return;
   if (obs.payload_truncated) return Invalid(MessageKind::kDeviceMessage, InvalidReason::kTruncated);
   DeviceMessageFields msg;
   InvalidReason reason;
   if (!parser_.ParseDeviceMessage(obs.payload, &msg, &reason)) {
     return Invalid(MessageKind::kDeviceMessage, reason);
   }
-  uint32_t id = t_.devices.Find(obs.topic);
   if (id != StringIndex::kNone) t_.devices.OnDeviceTopic(t_.devices.Get(id));
   const AnswerKind kind = ClassifyAnswer(msg);
   if (kind == AnswerKind::kNotAnswer) return;

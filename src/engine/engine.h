@@ -32,12 +32,14 @@ struct Observation {
   std::string_view payload;   // may be shorter than payload_size (see truncated)
   uint32_t payload_size = 0;  // the publish's real payload length
   bool payload_truncated = false;
+  bool bridged = false;  // sent by a client of plugin_opt_bridge_clients
 };
 
 // Counters kept outside the engine (in the shared memory the hook writes),
 // passed in when a snapshot is built.
 struct PluginCounters {
   uint64_t received[kMessageKindCount] = {};  // per MessageKind, counted by the hook
+  uint64_t bridged[kMessageKindCount] = {};   // the same, for publishes over a bridge
   uint64_t observations_dropped = 0;
   uint64_t companion_restarts = 0;
   std::string version;

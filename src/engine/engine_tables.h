@@ -32,7 +32,8 @@ struct EngineTables {
   Correlator correlator;
   int64_t now_ns = INT64_MIN;  // the engine clock; INT64_MIN before any time
   uint64_t invalid[kParsedKindCount][kInvalidReasonCount] = {};
-  uint64_t promoted_other = 0;  // kOther observations that matched the device pattern
+  uint64_t promoted_other = 0;          // kOther observations that matched the device pattern
+  uint64_t promoted_other_bridged = 0;  // the same, arrived over a bridge
 };
 
 }  // namespace tkmprom

@@ -288,17 +288,27 @@ void AddDeviceFamilies(const EngineTables& t, Snapshot* snap) {
 }
 
 void AddPluginFamilies(const EngineTables& t, const PluginCounters& p, Snapshot* snap) {
-  MetricFamily& messages = Add(snap, "tickrmeter_messages", MetricType::kCounter,
-                               "Publishes the broker received, by kind.");
-  const auto promoted =
-      std::min(t.promoted_other, p.received[static_cast<int>(MessageKind::kOther)]);
-  for (int k = 0; k < kMessageKindCount; ++k) {
-    const auto kind = static_cast<MessageKind>(k);
-    uint64_t n = p.received[k];
-    if (kind == MessageKind::kOther) n -= promoted;
-    if (kind == MessageKind::kDeviceMessage) n += promoted;
-    Push(messages, "_total", {{"kind", MessageKindName(kind)}}, static_cast<double>(n));
-  }
+  // With a custom device_id_pattern the hook classifies device topics as
+  // `other`; the engine's promotions move them to `device_message`.
+  auto add_by_kind = [](MetricFamily& family, const uint64_t* counts, uint64_t promoted) {
+    promoted = std::min(promoted, counts[static_cast<int>(MessageKind::kOther)]);
+    for (int k = 0; k < kMessageKindCount; ++k) {
+      const auto kind = static_cast<MessageKind>(k);
+      uint64_t n = counts[k];
+      if (kind == MessageKind::kOther) n -= promoted;
+      if (kind == MessageKind::kDeviceMessage) n += promoted;
+      Push(family, "_total", {{"kind", MessageKindName(kind)}}, static_cast<double>(n));
+    }
+  };
+  add_by_kind(Add(snap, "tickrmeter_messages", MetricType::kCounter,
+                  "Publishes the broker received from its own clients, by kind (publishes from "
+                  "bridge_clients are in tickrmeter_messages_bridged_total)."),
+              p.received, t.promoted_other);
+  add_by_kind(Add(snap, "tickrmeter_messages_bridged", MetricType::kCounter,
+                  "Publishes the broker received over a bridge (from a client of "
+                  "bridge_clients), by kind; counted in tickrmeter_messages_total by the broker "
+                  "where they entered the fleet."),
+              p.bridged, t.promoted_other_bridged);
   MetricFamily& invalid =
       Add(snap, "tickrmeter_messages_invalid", MetricType::kCounter,
           "TickrMeter messages that could not be used, by kind and reason (json: not a JSON "

@@ -56,11 +56,11 @@ SharedRegion::~SharedRegion() {
 
 bool WriteObservation(SpscRing* ring, MessageKind kind, int64_t timestamp_ns,
                       std::string_view client_id, std::string_view topic, const void* payload,
-                      uint32_t payload_size, bool store_payload) {
+                      uint32_t payload_size, bool store_payload, uint8_t flags) {
   ObservationRecordHeader h;
   h.timestamp_ns = timestamp_ns;
   h.payload_size = payload_size;
-  h.flags = 0;
+  h.flags = flags & kBridged;
   uint32_t payload_len = store_payload ? payload_size : 0;
   if (payload_len > kMaxPayloadBytes) {
     payload_len = kMaxPayloadBytes;

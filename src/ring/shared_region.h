@@ -25,7 +25,8 @@ namespace tkmprom {
 
 struct SharedCounters {
   // Writer: the broker's hook.
-  std::atomic<uint64_t> received[kMessageKindCount];
+  std::atomic<uint64_t> received[kMessageKindCount];  // from local clients
+  std::atomic<uint64_t> bridged[kMessageKindCount];   // from plugin_opt_bridge_clients
   std::atomic<uint64_t> dropped;
   // Writer: the supervisor; the broker when it replaces a dead supervisor
   // (never both at once: the old supervisor is gone, the new one not forked).
@@ -79,6 +80,7 @@ inline constexpr uint32_t kMaxPayloadBytes = 16384;
 enum ObservationFlags : uint8_t {
   kPayloadTruncated = 1,  // longer than kMaxPayloadBytes: only a prefix is stored
   kTopicTruncated = 2,
+  kBridged = 4,  // sent by a client of plugin_opt_bridge_clients
 };
 
 struct ObservationRecordHeader {
@@ -104,10 +106,10 @@ struct ObservationView {
 
 // Producer: copies one observation into the ring. The payload is stored only
 // when `store_payload` (KindNeedsPayload, or a topic the companion must
-// classify). Returns false when the ring is full.
+// classify). `flags` may carry kBridged. Returns false when the ring is full.
 bool WriteObservation(SpscRing* ring, MessageKind kind, int64_t timestamp_ns,
                       std::string_view client_id, std::string_view topic, const void* payload,
-                      uint32_t payload_size, bool store_payload);
+                      uint32_t payload_size, bool store_payload, uint8_t flags = 0);
 
 // Consumer: decodes a record; false if it is malformed (never trusts lengths).
 bool DecodeObservation(const char* data, uint32_t size, ObservationView* out);

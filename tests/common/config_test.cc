@@ -107,7 +107,39 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"http_auth_file", "htpasswd"}, BadCase{"http_auth_file", "/"},
                       BadCase{"http_auth_file", "/etc/tkmprom/"}, BadCase{"http_tls_cert", ""},
                       BadCase{"http_tls_cert", "certs/cert.pem"}, BadCase{"http_tls_key", ""},
-                      BadCase{"http_tls_key", "./key.pem"}));
+                      BadCase{"http_tls_key", "./key.pem"}, BadCase{"bridge_clients", ""},
+                      BadCase{"bridge_clients", "*"}, BadCase{"bridge_clients", "a,,b"},
+                      BadCase{"bridge_clients", "bridge-*-in"}, BadCase{"bridge_clients", "a, *"},
+                      BadCase{"bridged_publishes", "some"}, BadCase{"bridged_publishes", ""}));
+
+TEST(ConfigTest, BridgeClientsAreIdsOrPrefixes) {
+  Config c;
+  EXPECT_TRUE(c.bridge_clients.empty());
+  EXPECT_FALSE(c.bridge_clients.Matches(""));
+  EXPECT_EQ(c.bridged_publishes, BridgedPublishes::kAnswers);
+  ASSERT_EQ(Apply(&c, "bridge_clients", "core-link, bridge-*"), OptionResult::kOk);
+  EXPECT_FALSE(c.bridge_clients.empty());
+  EXPECT_TRUE(c.bridge_clients.Matches("core-link"));
+  EXPECT_FALSE(c.bridge_clients.Matches("core-link2"));
+  EXPECT_FALSE(c.bridge_clients.Matches("core-lin"));
+  EXPECT_TRUE(c.bridge_clients.Matches("bridge-edge1"));
+  EXPECT_TRUE(c.bridge_clients.Matches("bridge-"));
+  EXPECT_FALSE(c.bridge_clients.Matches("bridge"));
+  EXPECT_FALSE(c.bridge_clients.Matches("A1B2C3D4E5F6"));
+  EXPECT_FALSE(c.bridge_clients.Matches(""));
+  std::string many;
+  for (size_t i = 0; i <= ClientIdSet::kMaxEntries; ++i) many += (i ? "," : "") + std::to_string(i);
+  std::string message;
+  EXPECT_EQ(Apply(&c, "bridge_clients", many.c_str(), &message), OptionResult::kBad);
+  EXPECT_NE(message.find("plugin_opt_bridge_clients"), std::string::npos) << message;
+  EXPECT_TRUE(c.bridge_clients.Matches("core-link"));  // a refused value changes nothing
+  EXPECT_EQ(Apply(&c, "bridged_publishes", "all"), OptionResult::kOk);
+  EXPECT_EQ(c.bridged_publishes, BridgedPublishes::kAll);
+  EXPECT_EQ(Apply(&c, "bridged_publishes", "none"), OptionResult::kOk);
+  EXPECT_EQ(c.bridged_publishes, BridgedPublishes::kNone);
+  EXPECT_EQ(Apply(&c, "bridged_publishes", "answers"), OptionResult::kOk);
+  EXPECT_EQ(c.bridged_publishes, BridgedPublishes::kAnswers);
+}
 
 TEST(ConfigTest, UnknownOptionIsReportedNotApplied) {
   Config c;

@@ -38,8 +38,11 @@ class EngineHarness {
     obs.payload = payload;
     obs.payload_size = static_cast<uint32_t>(payload.size());
     obs.payload_truncated = truncated;
+    obs.bridged = bridged_;
     engine_.Observe(obs);
   }
+  // Marks the following publishes as sent by a bridge client (or not).
+  void SetBridged(bool bridged) { bridged_ = bridged; }
   void Request(int64_t ms, std::string_view device, std::string_view symbol = "") {
     std::string p = "{\"type\":\"UPDATE\",\"device\":\"" + std::string(device) + "\"";
     if (!symbol.empty()) p += ",\"symbol\":\"" + std::string(symbol) + "\"";
@@ -124,6 +127,7 @@ class EngineHarness {
 
  private:
   Engine engine_;
+  bool bridged_ = false;
   std::shared_ptr<const Snapshot> snap_;
 };
 

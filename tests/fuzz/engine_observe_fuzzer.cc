@@ -7,12 +7,15 @@
 // make_seed_corpus.py):
 //   byte 0            configuration: bit 0 per_device_metrics, bit 1 tiny
 //                     caps (max_devices and max_symbols 3, else 1000), bit 2 a custom
-//                     device_id_pattern (so the regex path runs)
+//                     device_id_pattern (so the regex path runs), bit 3
+//                     bridge_clients set, bits 4-5 bridged_publishes
+//                     (answers, all, none, answers)
 //   then records      <control byte> <topic> '\t' <payload> '\n'
 // Control byte: bits 0-2 pick how far the clock moves before the publish
 // (kClockSteps), bit 3 calls Advance() one second later after it, bit 4
 // builds and renders a snapshot after it, bit 5 marks the payload truncated
-// (as the hook does beyond kMaxPayloadBytes).
+// (as the hook does beyond kMaxPayloadBytes), bit 6 marks it sent by a bridge
+// client.
 //
 // The kind comes from ClassifyTopic(), as in the hook; topics and payloads
 // are capped as the ring caps them. Besides crashes and sanitizer findings,
@@ -54,6 +57,10 @@ Config MakeConfig(uint8_t selector) {
   config.max_devices = (selector & 2) != 0 ? 3 : 1000;
   config.max_symbols = (selector & 2) != 0 ? 3 : 1000;
   if ((selector & 4) != 0) config.device_id_pattern = kCustomPattern;
+  if ((selector & 8) != 0) config.bridge_clients.Parse("bridge-*");
+  constexpr BridgedPublishes kModes[4] = {BridgedPublishes::kAnswers, BridgedPublishes::kAll,
+                                          BridgedPublishes::kNone, BridgedPublishes::kAnswers};
+  config.bridged_publishes = kModes[(selector >> 4) & 3];
   return config;
 }
 
@@ -139,7 +146,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Observation obs;
     obs.topic = topic.substr(0, kMaxTopicBytes);
     obs.kind = ClassifyTopic(obs.topic, default_pattern);
-    obs.client_id = "fuzz-client";
+    obs.bridged = (control & 0x40) != 0;
+    obs.client_id = obs.bridged ? "bridge-fuzz" : "fuzz-client";
     obs.payload_size = static_cast<uint32_t>(payload.size());
     obs.payload_truncated = (control & 0x20) != 0 || payload.size() > kMaxPayloadBytes;
     if ((control & 0x20) != 0) obs.payload_size += kMaxPayloadBytes;

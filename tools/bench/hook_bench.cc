@@ -8,6 +8,7 @@
 
 #include "src/companion/process.h"
 #include "src/ring/shared_region.h"
+#include "tkmprom/config.h"
 #include "tkmprom/topic.h"
 
 namespace tkmprom {
@@ -77,6 +78,21 @@ void BM_ClassifyTopic(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ClassifyTopic);
+
+// What plugin_opt_bridge_clients adds per publish (the recommended two
+// entries; the hook skips it when the option is not set).
+void BM_BridgeClientMatch(benchmark::State& state) {
+  ClientIdSet bridges;
+  bridges.Parse("bridge-*,core-link");
+  std::vector<Publish> mix = FleetMix();
+  mix.push_back({"bridge-edge1-local", "A1B2C3D4E5F6", ""});
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(bridges.Matches(mix[i].client_id));
+    i = i + 1 == mix.size() ? 0 : i + 1;
+  }
+}
+BENCHMARK(BM_BridgeClientMatch);
 
 void BM_MonotonicClock(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(MonotonicNanos());
