@@ -98,7 +98,7 @@ class ReadmeOptionsTest(unittest.TestCase):
 
     def test_every_plugin_opt_line_names_a_known_option(self):
         texts = [self.readme] + [read("conf", f) for f in sorted(os.listdir(
-            os.path.join(SOURCE_ROOT, "conf"))) if f.endswith((".conf", ".md", ".yml"))]
+            os.path.join(SOURCE_ROOT, "conf"))) if f.endswith((".conf", ".conf.example", ".md", ".yml"))]
         used = set()
         for text in texts:
             used |= set(re.findall(r"plugin_opt_([a-z_]+)", text))
