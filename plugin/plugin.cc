@@ -138,7 +138,9 @@ void StopEverything(Shared* s) {
 void Housekeeping(Shared* s);
 
 // True if the companion needs a publish that arrived over a bridge
-// (plugin_opt_bridged_publishes): with `answers` only those on device topics.
+// (plugin_opt_bridged_publishes): with `answers`, those that name a device
+// (answers to it, or its requests, heartbeats and boots, which tell that it
+// now publishes to another broker).
 bool ForwardBridged(const Shared& s, MessageKind kind) {
   switch (s.config.bridged_publishes) {
     case BridgedPublishes::kAll:
@@ -148,7 +150,7 @@ bool ForwardBridged(const Shared& s, MessageKind kind) {
     case BridgedPublishes::kAnswers:
       break;
   }
-  return kind == MessageKind::kDeviceMessage || (kind == MessageKind::kOther && !s.default_pattern);
+  return KindNeedsPayload(kind) || (kind == MessageKind::kOther && !s.default_pattern);
 }
 
 // The hot path: every publish of every client passes here.

@@ -47,7 +47,7 @@ class ClientIdSet {
 // arrived over a bridge (they are always counted in
 // tickrmeter_messages_bridged_total and never in tickrmeter_messages_total).
 enum class BridgedPublishes : uint8_t {
-  kAnswers,  // only publishes on the topics of devices this broker tracks
+  kAnswers,  // those on tracked devices' topics; sightings of them elsewhere
   kAll,      // all of them, as if the sender were a local client
   kNone,     // none
 };

@@ -131,6 +131,9 @@ class DeviceRegistry {
     }
   }
 
+  // Removes one device now (it publishes through another broker).
+  void Remove(uint32_t id);
+
   bool Online(const Device& d, int64_t now_ns) const {
     return now_ns - d.last_seen_ns < online_ns_;
   }
@@ -147,7 +150,6 @@ class DeviceRegistry {
   uint64_t boots_last_hour(int64_t now_ns) const { return boots_window_.Sum(now_ns); }
 
  private:
-  void Remove(uint32_t id);
   void CountBoot(std::string_view firmware, int64_t now_ns);
 
   int64_t online_ns_;

@@ -57,6 +57,7 @@ class Engine::Impl {
   void HandleDeviceMessage(const Observation& obs);
   void HandleHeartbeat(const Observation& obs);
   void HandleBoot(const Observation& obs);
+  void HandleBridgedSighting(const Observation& obs);
 
   EngineTables t_;
   DeviceIdMatcher matcher_;
@@ -102,7 +103,9 @@ void Engine::Impl::Observe(const Observation& obs) {
       case BridgedPublishes::kNone:
         return;
       case BridgedPublishes::kAnswers:
-        if (obs.kind != MessageKind::kDeviceMessage && obs.kind != MessageKind::kOther) return;
+        if (obs.kind != MessageKind::kDeviceMessage && obs.kind != MessageKind::kOther) {
+          return HandleBridgedSighting(obs);
+        }
         break;
       case BridgedPublishes::kAll:
         break;
@@ -191,6 +194,43 @@ void Engine::Impl::HandleBoot(const Observation& obs) {
   const uint32_t id = t_.devices.Touch(boot.device, obs.timestamp_ns);
   if (id == StringIndex::kNone) return;
   t_.devices.OnBootAnnouncement(t_.devices.Get(id), obs.timestamp_ns);
+}
+
+// A request, heartbeat or boot that crossed a bridge entered the fleet at
+// another broker. If it names a device tracked here, the device now
+// publishes there (devices reconnect to any edge): it is forgotten here, as
+// if it had gone silent, so that it is online and correlated at one broker.
+// Unusable payloads are counted by the broker where they entered.
+void Engine::Impl::HandleBridgedSighting(const Observation& obs) {
+  if (obs.payload_truncated || t_.devices.size() == 0) return;
+  std::string_view device;
+  InvalidReason reason;
+  switch (obs.kind) {
+    case MessageKind::kStockRequest: {
+      RequestFields req;
+      if (!parser_.ParseRequest(obs.payload, &req, &reason)) return;
+      device = req.device;
+      break;
+    }
+    case MessageKind::kHeartbeat: {
+      HeartbeatFields hb;
+      if (!parser_.ParseHeartbeat(obs.payload, &hb, &reason)) return;
+      device = hb.device;
+      break;
+    }
+    case MessageKind::kBoot: {
+      BootFields boot;
+      if (!parser_.ParseBoot(obs.payload, &boot, &reason)) return;
+      device = boot.device;
+      break;
+    }
+    default:
+      return;
+  }
+  const uint32_t id = t_.devices.Find(device);
+  if (id == StringIndex::kNone) return;
+  t_.correlator.ForgetDevice(id, obs.timestamp_ns);
+  t_.devices.Remove(id);
 }
 
 Engine::Engine(const Config& config) : impl_(std::make_unique<Impl>(config)) {}

@@ -71,6 +71,41 @@ TEST(BridgesTest, EdgeIgnoresOtherBrokersDevices) {
   EXPECT_EQ(h.V(kInvalid, {{"kind", "device_message"}, {"reason", "json"}}), 0);
 }
 
+// Devices reconnect to any edge: one seen publishing through another broker
+// is forgotten here, so it is online and correlated at one broker only.
+TEST(BridgesTest, DeviceThatMovedToAnotherBrokerIsForgotten) {
+  EngineHarness h(Bridged());
+  h.Heartbeat(0, Hb(kDev));
+  h.Heartbeat(0, Hb(kDev2));
+  h.Request(10, kDev, "AAPL");
+  h.Request(10, kDev2, "AAPL");
+  ASSERT_EQ(h.V(kTracked), 2);
+  h.SetBridged(true);
+  h.Request(1000, kDev, "MSFT");  // kDev asks through another edge
+  EXPECT_EQ(h.V(kTracked), 1);
+  // Its request pending here will never be answered here: a timeout.
+  EXPECT_EQ(h.V("tickrmeter_symbol_timeout_total", kAapl), 1);
+  EXPECT_EQ(h.V(kPending, kAapl), 1);  // kDev2's
+  // The answer to its new request reaches this edge too, and is not ours.
+  h.Answer(1100, kDev, PlaylistQuote("UPDATE", "MSFT", "AAPL,MSFT", 1));
+  EXPECT_EQ(Unmatched(h), 0);
+  EXPECT_EQ(h.LedgerGap("AAPL"), 0);
+  // Heartbeats and boots through another broker move a device too.
+  h.Heartbeat(2000, Hb(kDev2));
+  EXPECT_EQ(h.V(kTracked), 0);
+  // A bridged request that names no device, or an unknown one, changes nothing.
+  h.SetBridged(false);
+  h.Heartbeat(3000, Hb(kDev));
+  h.SetBridged(true);
+  h.Publish(MessageKind::kStockRequest, 3100, "STOCKPRICEUPDATE", "{\"type\":\"UPDATE\"}");
+  h.Publish(MessageKind::kStockRequest, 3100, "STOCKPRICEUPDATE", "not json");
+  h.Boot(3200, kDev2);
+  EXPECT_EQ(h.V(kTracked), 1);
+  EXPECT_EQ(h.V(kInvalid, {{"kind", "stock_request"}, {"reason", "json"}}), 0);
+  h.Boot(3300, kDev);
+  EXPECT_EQ(h.V(kTracked), 0);
+}
+
 // The core: requests arrive over bridges, answers from the local backend; the
 // edges count both, so the core counts neither.
 TEST(BridgesTest, CoreLeavesCorrelationToTheEdges) {

@@ -428,6 +428,56 @@ class BridgedFleetTest(unittest.TestCase):
         self.print_tables(m, sent, answered, errors, unanswered, devices, fed, probes, phases)
         self.assertEqual(self.failures, [], "\n" + "\n".join(self.failures))
 
+    def test_a_device_that_moves_to_another_edge_is_counted_once(self):
+        """Devices reconnect to whichever edge they reach. When a device
+        publishes through edge2, its heartbeat and request reach edge1 over
+        the bridge and edge1 forgets it, so the device is online and
+        correlated at one broker: edge1 -> edge2 -> edge1."""
+        core_options, _ = example_conf("mosquitto-core.conf.example")
+        edge_options, _ = example_conf("mosquitto-edge.conf.example")
+        core = self.start_broker(core_options)
+        edges = {name: self.start_broker(edge_options, "\n".join(edge_bridge(name, core.port)))
+                 for name in EDGES}
+        self.wait_for_bridges(core, edges)
+        backend = Backend(core.port)
+        self.addCleanup(backend.stop)
+        device = "D00000000001"
+        hops = ["edge1", "edge2", "edge1"]
+        requests = {name: 0 for name in EDGES}
+        for n, edge in enumerate(hops):
+            answered = threading.Event()
+            c = connect(edges[edge].port, device, lambda *_: answered.set(), [(device, 1)])
+            try:
+                wait_published([
+                    c.publish("DEVICESTATUS_RES", heartbeat_payload(device, 100 + n), qos=1),
+                    c.publish("STOCKPRICEUPDATE", request_payload(device, "AAPL"), qos=1)])
+                requests[edge] += 1
+                self.assertTrue(answered.wait(10), "no answer at %s" % edge)
+            finally:
+                close(c)
+            # The edge left behind has forgotten the device, the new one has it.
+            for name, b in edges.items():
+                want = {"tickrmeter_devices_tracked": 1 if name == edge else 0,
+                        "tickrmeter_stock_update_requests_total": requests[name],
+                        "tickrmeter_stock_update_responses_total": requests[name]}
+                try:
+                    wait_until(lambda b=b, want=want: all(
+                        total(b.metrics(), k) == v for k, v in want.items()), timeout=10,
+                        interval=0.25, what="%s after hop %d to %s" % (name, n, edge))
+                except AssertionError as e:
+                    self.failures.append(str(e))
+        m = {name: b.metrics() for name, b in dict(core=core, **edges).items()}
+        for metric, want in (("tickrmeter_devices_online", 1), ("tickrmeter_devices_tracked", 1),
+                             ("tickrmeter_stock_update_requests_total", len(hops)),
+                             ("tickrmeter_stock_update_responses_total", len(hops)),
+                             ("tickrmeter_stock_update_latency_seconds_count", len(hops)),
+                             ("tickrmeter_stock_update_unmatched_responses_total", 0),
+                             ("tickrmeter_symbol_timeout_total", 0),
+                             ("tickrmeter_stock_update_pending", 0)):
+            self.check("sum " + metric, sum(total(x, metric) for x in m.values()), want)
+        self.check("edge1 online", total(m["edge1"], "tickrmeter_devices_online"), 1)
+        self.assertEqual(self.failures, [], "\n" + "\n".join(self.failures))
+
     # --- steps -------------------------------------------------------------------
 
     def settled_metrics(self, brokers, expected):
