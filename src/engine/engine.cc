@@ -96,6 +96,10 @@ void Engine::Impl::Advance(int64_t now_ns) {
 
 void Engine::Impl::Observe(const Observation& obs) {
   Advance(obs.timestamp_ns);
+  // A zero-length publish clears a retained message (protocol reference,
+  // quirk 17): a deletion, counted by kind only, never an invalid message.
+  const bool deletion = obs.payload_size == 0;
+  if (deletion && obs.kind != MessageKind::kOther) return;
   if (obs.bridged) {
     // A request, heartbeat or boot that crossed a bridge was counted by the
     // broker where it entered the fleet (plugin_opt_bridged_publishes).
@@ -127,7 +131,7 @@ void Engine::Impl::Observe(const Observation& obs) {
     case MessageKind::kOther:
       if (PromoteOther(obs.topic)) {
         ++(obs.bridged ? t_.promoted_other_bridged : t_.promoted_other);
-        HandleDeviceMessage(obs);
+        if (!deletion) HandleDeviceMessage(obs);
       }
       break;
     default:

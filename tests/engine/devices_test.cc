@@ -252,6 +252,37 @@ TEST(DevicesTest, CustomDeviceIdPattern) {
   EXPECT_EQ(kind("stock_request"), 2);
 }
 
+// Bulk retained clean-ups publish zero-length payloads on any topic.
+TEST(DevicesTest, ZeroLengthPublishesAreDeletionsNotInvalid) {
+  EngineHarness h;
+  h.Request(0, kDev, "AAPL");
+  h.Publish(MessageKind::kDeviceMessage, 10, kDev, "");
+  h.Publish(MessageKind::kStockRequest, 10, "STOCKPRICEUPDATE", "");
+  h.Publish(MessageKind::kHeartbeat, 10, "DEVICESTATUS_RES", "");
+  h.Publish(MessageKind::kBoot, 10, "TICKRMETERBOOT", "");
+  for (const char* kind : {"stock_request", "device_message", "heartbeat", "boot"}) {
+    EXPECT_EQ(h.V(kInvalid, Invalid(kind, "json")), 0) << kind;
+  }
+  EXPECT_EQ(h.V("tickrmeter_stock_update_pending", {{"symbol", "AAPL"}}), 1);
+  EXPECT_EQ(h.V("tickrmeter_stock_update_unmatched_responses_total", {{"reason", "unsolicited"}}),
+            0);
+  // One byte is not a deletion.
+  h.Publish(MessageKind::kDeviceMessage, 20, kDev, " ");
+  EXPECT_EQ(h.V(kInvalid, Invalid("device_message", "json")), 1);
+}
+
+TEST(DevicesTest, ZeroLengthPublishOnCustomPatternDeviceTopicIsADeviceMessage) {
+  Config c;
+  c.device_id_pattern = "^dev-[0-9]+$";
+  EngineHarness h(c);
+  h.Publish(MessageKind::kOther, 0, "dev-1", "");
+  EXPECT_EQ(h.V(kInvalid, Invalid("device_message", "json")), 0);
+  PluginCounters p;
+  p.received[static_cast<int>(MessageKind::kOther)] = 1;
+  auto s = h.Snap(p);
+  EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_messages_total", {{"kind", "device_message"}}), 1);
+}
+
 TEST(DevicesTest, PluginSeriesExportedFromStart) {
   EngineHarness h;
   PluginCounters p;
