@@ -138,17 +138,14 @@ bool PayloadParser::Open(std::string_view payload, od::object* root) {
 
 // The four parsers share one shape: walk the root object's fields once, in
 // document order, and pick the keys of interest. A structural error anywhere
-// (also in skipped values) surfaces from the iteration as kJson.
-
-bool PayloadParser::ParseRequest(std::string_view payload, RequestFields* out,
-                                 InvalidReason* reason) {
-  *out = RequestFields();
+// (also in skipped values), or anything but blanks after the object, is kJson.
+template <typename F>
+bool PayloadParser::WalkFields(std::string_view payload, InvalidReason* reason, F&& on_field) {
   od::object root;
   if (!Open(payload, &root)) {
     *reason = InvalidReason::kJson;
     return false;
   }
-  bool type_ok = false, device_ok = false, field_bad = false;
   for (auto field : root) {
     std::string_view key;
     od::value value;
@@ -156,6 +153,22 @@ bool PayloadParser::ParseRequest(std::string_view payload, RequestFields* out,
       *reason = InvalidReason::kJson;
       return false;
     }
+    on_field(key, value);
+  }
+  // simdjson 3.0 has no document::at_end(); current_location() is
+  // OUT_OF_BOUNDS exactly when nothing follows the object.
+  if (doc_.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    *reason = InvalidReason::kJson;
+    return false;
+  }
+  return true;
+}
+
+bool PayloadParser::ParseRequest(std::string_view payload, RequestFields* out,
+                                 InvalidReason* reason) {
+  *out = RequestFields();
+  bool type_ok = false, device_ok = false, field_bad = false;
+  const bool walked = WalkFields(payload, reason, [&](std::string_view key, od::value& value) {
     if (key == "type") {
       type_ok = value.get_string().get(out->type) == simdjson::SUCCESS;
     } else if (key == "device") {
@@ -164,7 +177,8 @@ bool PayloadParser::ParseRequest(std::string_view payload, RequestFields* out,
       if (!ReadText(value, &out->symbol) || out->symbol.size() > kMaxSymbolBytes) field_bad = true;
       out->has_symbol = !out->symbol.empty();
     }
-  }
+  });
+  if (!walked) return false;
   if (!type_ok || !device_ok || field_bad || out->device.empty()) {
     *reason = InvalidReason::kField;
     return false;
@@ -174,21 +188,11 @@ bool PayloadParser::ParseRequest(std::string_view payload, RequestFields* out,
 
 bool PayloadParser::ParseBoot(std::string_view payload, BootFields* out, InvalidReason* reason) {
   *out = BootFields();
-  od::object root;
-  if (!Open(payload, &root)) {
-    *reason = InvalidReason::kJson;
-    return false;
-  }
   bool device_ok = false;
-  for (auto field : root) {
-    std::string_view key;
-    od::value value;
-    if (field.unescaped_key().get(key) || field.value().get(value)) {
-      *reason = InvalidReason::kJson;
-      return false;
-    }
+  const bool walked = WalkFields(payload, reason, [&](std::string_view key, od::value& value) {
     if (key == "device") device_ok = value.get_string().get(out->device) == simdjson::SUCCESS;
-  }
+  });
+  if (!walked) return false;
   if (!device_ok || out->device.empty()) {
     *reason = InvalidReason::kField;
     return false;
@@ -199,19 +203,8 @@ bool PayloadParser::ParseBoot(std::string_view payload, BootFields* out, Invalid
 bool PayloadParser::ParseHeartbeat(std::string_view payload, HeartbeatFields* out,
                                    InvalidReason* reason) {
   *out = HeartbeatFields();
-  od::object root;
-  if (!Open(payload, &root)) {
-    *reason = InvalidReason::kJson;
-    return false;
-  }
   bool device_ok = false;
-  for (auto field : root) {
-    std::string_view key;
-    od::value value;
-    if (field.unescaped_key().get(key) || field.value().get(value)) {
-      *reason = InvalidReason::kJson;
-      return false;
-    }
+  const bool walked = WalkFields(payload, reason, [&](std::string_view key, od::value& value) {
     // Optional fields with an unusable value are ignored, not fatal: the
     // rest of the heartbeat is still worth keeping.
     int64_t n = 0;
@@ -236,7 +229,8 @@ bool PayloadParser::ParseHeartbeat(std::string_view payload, HeartbeatFields* ou
     } else if (key == "xmc") {
       if (ReadInt(value, &n)) out->xmc = n;
     }
-  }
+  });
+  if (!walked) return false;
   out->firmware_version = Trim(out->firmware_version);
   out->inner_version = Trim(out->inner_version);
   out->flash_id = Trim(out->flash_id);
@@ -250,19 +244,8 @@ bool PayloadParser::ParseHeartbeat(std::string_view payload, HeartbeatFields* ou
 bool PayloadParser::ParseDeviceMessage(std::string_view payload, DeviceMessageFields* out,
                                        InvalidReason* reason) {
   *out = DeviceMessageFields();
-  od::object root;
-  if (!Open(payload, &root)) {
-    *reason = InvalidReason::kJson;
-    return false;
-  }
   bool field_bad = false;
-  for (auto field : root) {
-    std::string_view key;
-    od::value value;
-    if (field.unescaped_key().get(key) || field.value().get(value)) {
-      *reason = InvalidReason::kJson;
-      return false;
-    }
+  const bool walked = WalkFields(payload, reason, [&](std::string_view key, od::value& value) {
     if (key == "type") {
       if (value.get_string().get(out->type)) field_bad = true;
     } else if (key == "mode") {
@@ -283,7 +266,8 @@ bool PayloadParser::ParseDeviceMessage(std::string_view payload, DeviceMessageFi
     } else if (key == "error") {
       out->has_error = true;
     }
-  }
+  });
+  if (!walked) return false;
   if (field_bad) {
     *reason = InvalidReason::kField;
     return false;

@@ -105,6 +105,10 @@ class PayloadParser {
   // Copies `payload` into the padded buffer and starts iterating the root
   // object. False (reason kJson) when it is not a JSON object.
   bool Open(std::string_view payload, simdjson::ondemand::object* root);
+  // Calls on_field(key, value) for each field of the root object; false
+  // (reason kJson) unless the payload is exactly one well-formed object.
+  template <typename F>
+  bool WalkFields(std::string_view payload, InvalidReason* reason, F&& on_field);
 
   simdjson::ondemand::parser parser_;
   simdjson::ondemand::document doc_;

@@ -28,6 +28,32 @@ TEST(PayloadParserTest, RequestWithAndWithoutSymbol) {
   EXPECT_EQ(r.device, "D");
 }
 
+// One object and blanks only: what follows it makes the payload invalid, in
+// every parser (they share the walk).
+TEST(PayloadParserTest, ContentAfterTheObjectIsInvalidJson) {
+  PayloadParser p;
+  RequestFields r;
+  BootFields b;
+  HeartbeatFields h;
+  DeviceMessageFields m;
+  InvalidReason why = InvalidReason::kTruncated;
+  const std::string ok = R"({"type":"UPDATE","device":"A1B2C3D4E5F6","symbol":"AAPL"})";
+  EXPECT_TRUE(p.ParseRequest(ok + " \n\t", &r, &why));
+  for (const std::string& tail : {" x", "{}", ",", "}", "]", " 1", "\"s\""}) {
+    why = InvalidReason::kTruncated;
+    EXPECT_FALSE(p.ParseRequest(ok + tail, &r, &why)) << tail;
+    EXPECT_EQ(why, InvalidReason::kJson) << tail;
+    why = InvalidReason::kTruncated;
+    EXPECT_FALSE(p.ParseBoot(R"({"type":"BOOT","device":"A1B2C3D4E5F6"})" + tail, &b, &why))
+        << tail;
+    EXPECT_EQ(why, InvalidReason::kJson) << tail;
+    EXPECT_FALSE(p.ParseHeartbeat(R"({"device":"A1B2C3D4E5F6","battery":"80"})" + tail, &h, &why))
+        << tail;
+    EXPECT_FALSE(p.ParseDeviceMessage(R"({"type":"NEW","symbol":"AAPL"})" + tail, &m, &why))
+        << tail;
+  }
+}
+
 TEST(PayloadParserTest, RequestProblemsHaveReasons) {
   PayloadParser p;
   RequestFields r;
