@@ -2,7 +2,7 @@
 MQTT client (paho) and real HTTP scrapes.
 
 Environment (set by meson): TKMPROM_PLUGIN (the built tkmprom.so),
-MOSQUITTO (the broker binary), PROMTOOL (optional).
+MOSQUITTO (the broker binary), PROMTOOL and PROMETHEUS (optional).
 
 For a sanitizer-built plugin (scripts/test-hardening), TKMPROM_BROKER_PRELOAD
 names the sanitizer runtime (libasan or libtsan) to preload into the
@@ -13,6 +13,7 @@ finds them and fails the test.
 """
 
 import gzip
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import paho.mqtt.client as mqtt
@@ -29,6 +31,7 @@ import paho.mqtt.client as mqtt
 PLUGIN = os.environ.get("TKMPROM_PLUGIN", "")
 MOSQUITTO = os.environ.get("MOSQUITTO", shutil.which("mosquitto") or "/usr/sbin/mosquitto")
 PROMTOOL = os.environ.get("PROMTOOL", shutil.which("promtool") or "")
+PROMETHEUS = os.environ.get("PROMETHEUS", shutil.which("prometheus") or "/usr/bin/prometheus")
 BROKER_PRELOAD = os.environ.get("TKMPROM_BROKER_PRELOAD", "")
 
 DEFAULT_WAIT_S = 15.0
@@ -310,3 +313,76 @@ def publish_all(client, messages):
 def close(client):
     client.loop_stop()
     client.disconnect()
+
+
+class Prometheus:
+    """A real Prometheus on a free loopback port, with a temporary folder for
+    its configuration, TSDB and log. `config` is its prometheus.yml as a
+    dict; `files` ({name: dict}) are written as YAML beside it (rule files
+    named relative to the folder)."""
+
+    def __init__(self, config, name="", files=None):
+        import yaml  # only the tests that run a Prometheus need python3-yaml
+        self.dir = tempfile.mkdtemp(prefix="tkmprom-prom-%s" % (name + "-" if name else ""))
+        self.port = free_port()
+        self.config = config
+        for file_name, content in dict(files or {}, **{"prometheus.yml": config}).items():
+            with open(os.path.join(self.dir, file_name), "w") as f:
+                yaml.safe_dump(content, f)
+        self.log = open(os.path.join(self.dir, "prometheus.log"), "w")
+        self.proc = subprocess.Popen(
+            [PROMETHEUS, "--config.file=" + os.path.join(self.dir, "prometheus.yml"),
+             "--storage.tsdb.path=" + os.path.join(self.dir, "data"),
+             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
+            stdout=self.log, stderr=self.log, cwd=self.dir)
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def log_text(self):
+        with open(os.path.join(self.dir, "prometheus.log"), errors="replace") as f:
+            return f.read()
+
+    def api(self, path, **params):
+        """The decoded JSON answer of an HTTP API path (error answers too),
+        None when there is none."""
+        url = "http://%s%s" % (self.address, path)
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            try:
+                return json.loads(e.read())
+            except ValueError:
+                return None
+        except (urllib.error.URLError, OSError, ValueError):
+            return None
+
+    def query(self, expr):
+        """The API's answer to an instant query."""
+        return self.api("/api/v1/query", query=expr)
+
+    def value(self, expr):
+        """The single value of an instant query, None without exactly one."""
+        r = self.query(expr)
+        result = (r or {}).get("data", {}).get("result", [])
+        if not r or r.get("status") != "success" or len(result) != 1:
+            return None
+        return float(result[0]["value"][1])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -24,26 +24,18 @@ sent against what was measured.
 import heapq
 import json
 import os
-import shutil
-import signal
-import subprocess
-import tempfile
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import paho.mqtt.client as mqtt
 import yaml
 
-from harness import Broker, close, free_port, series, value, wait_until
+from harness import PROMETHEUS, Broker, Prometheus, close, series, value, wait_until
 
 SOURCE_ROOT = os.environ.get(
     "TKMPROM_SOURCE_ROOT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 CONF = os.path.join(SOURCE_ROOT, "conf")
-PROMETHEUS = os.environ.get("PROMETHEUS", shutil.which("prometheus") or "/usr/bin/prometheus")
 
 EDGES = ("edge1", "edge2")
 DEVICES_PER_EDGE = 20
@@ -244,56 +236,6 @@ class Edge:
 
 # --- Prometheus ----------------------------------------------------------------
 
-class Prometheus:
-    """A real Prometheus on a free port with a temporary TSDB."""
-
-    def __init__(self, name, config):
-        self.dir = tempfile.mkdtemp(prefix="tkmprom-prom-%s-" % name)
-        self.port = free_port()
-        self.config = config
-        path = os.path.join(self.dir, "prometheus.yml")
-        with open(path, "w") as f:
-            yaml.safe_dump(config, f)
-        self.log = open(os.path.join(self.dir, "prometheus.log"), "w")
-        self.proc = subprocess.Popen(
-            [PROMETHEUS, "--config.file=" + path, "--storage.tsdb.path=" +
-             os.path.join(self.dir, "data"), "--web.listen-address=127.0.0.1:%d" % self.port,
-             "--log.level=warn"], stdout=self.log, stderr=self.log, cwd=self.dir)
-
-    @property
-    def address(self):
-        return "127.0.0.1:%d" % self.port
-
-    def log_text(self):
-        with open(os.path.join(self.dir, "prometheus.log"), errors="replace") as f:
-            return f.read()
-
-    def query(self, expr):
-        """The single value of an instant query, None without a result."""
-        url = "http://%s/api/v1/query?%s" % (self.address, urllib.parse.urlencode(
-            {"query": expr}))
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                body = json.loads(r.read())
-        except (urllib.error.URLError, OSError, ValueError):
-            return None
-        result = body.get("data", {}).get("result", [])
-        if body.get("status") != "success" or len(result) != 1:
-            return None
-        return float(result[0]["value"][1])
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def federation_configs(brokers):
     """(site, global) Prometheus configurations from
     conf/prometheus-federation.yml: the site half scrapes `brokers` ({name:
@@ -378,10 +320,10 @@ class BridgedFleetTest(unittest.TestCase):
         if os.path.exists(PROMETHEUS):
             site_conf, global_conf = federation_configs(
                 {n: "127.0.0.1:%d" % b.http_port for n, b in brokers.items()})
-            site = Prometheus("site", site_conf)
+            site = Prometheus(site_conf, "site")
             self.addCleanup(site.stop)
             global_conf["scrape_configs"][0]["static_configs"] = [{"targets": [site.address]}]
-            glob = Prometheus("global", global_conf)
+            glob = Prometheus(global_conf, "global")
             self.addCleanup(glob.stop)
             proms = (site, glob)
         else:
@@ -687,7 +629,7 @@ class BridgedFleetTest(unittest.TestCase):
                 if p.proc.poll() is not None:
                     raise AssertionError("prometheus exited:\n" + p.log_text())
             for expr, key in exprs:
-                got[expr] = glob.query(expr)
+                got[expr] = glob.value(expr)
             return all(got[expr] == expected[key] for expr, key in exprs)
         try:
             wait_until(all_there, timeout=30, interval=0.5, what="federated numbers")
@@ -696,9 +638,9 @@ class BridgedFleetTest(unittest.TestCase):
                 self.check("global Prometheus " + expr, got.get(expr), expected[key])
         # The site Prometheus' own view agrees.
         self.check("site Prometheus sum(tickrmeter_stock_update_requests_total)",
-                   site.query("sum(tickrmeter_stock_update_requests_total)"),
+                   site.value("sum(tickrmeter_stock_update_requests_total)"),
                    sent["stock_request"])
-        ratio = glob.query("sum(tickrmeter_stock_update_latency_seconds_sum) / "
+        ratio = glob.value("sum(tickrmeter_stock_update_latency_seconds_sum) / "
                            "sum(tickrmeter_stock_update_latency_seconds_count)")
         got["mean_latency"] = ratio
         if ratio is None or ratio < BACKEND_DELAY_S:

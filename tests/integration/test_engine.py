@@ -6,7 +6,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Broker, PROMTOOL, close, publish_all, series, value, wait_until
+from harness import Broker, PROMTOOL, close, publish_all, series, value
 
 D1, D2, D3, D4, D5 = ("A00000000001", "A00000000002", "A00000000003", "A00000000004",
                       "A00000000005")

@@ -5,11 +5,9 @@ import gzip
 import os
 import signal
 import subprocess
-import time
 import unittest
 
-from harness import (Broker, PROMTOOL, close, parse_metrics, publish_all, series, value,
-                     wait_until)
+from harness import Broker, PROMTOOL, close, publish_all, series, value, wait_until
 
 DEVICE = "A1B2C3D4E5F6"
 

@@ -160,7 +160,7 @@ class CompanionCrashTest(LifecycleTestCase):
         self.kill_companion_and_check(b, signal.SIGKILL, 1)
         self.kill_companion_and_check(b, signal.SIGSEGV, 2)
         self.publish(b, boots(4))
-        m = b.wait_metric("tickrmeter_messages_total", 4.0, kind="boot")
+        b.wait_metric("tickrmeter_messages_total", 4.0, kind="boot")
         self.assertEqual(promtool_problems(b.metrics_text()), "")
         self.assertEqual(b.thread_count(), 1)
         self.assertIsNone(b.proc.poll())

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import unittest
 
-from harness import Broker, close, wait_until, value, parse_metrics
+from harness import Broker, close
 import fleet_traffic as ft
 
 SOURCE_ROOT = os.environ.get("TKMPROM_SOURCE_ROOT",

@@ -14,10 +14,6 @@ fires for the failing symbol and not for the answered one.
 import json
 import os
 import re
-import shutil
-import signal
-import subprocess
-import tempfile
 import threading
 import time
 import unittest
@@ -26,12 +22,11 @@ import urllib.request
 
 import yaml
 
-from harness import Broker, close, free_port, wait_until
+from harness import PROMETHEUS, Broker, Prometheus, close, wait_until
 import fleet_traffic as ft
 
 SOURCE_ROOT = os.environ.get("TKMPROM_SOURCE_ROOT",
                              os.path.join(os.path.dirname(__file__), "..", ".."))
-PROMETHEUS = os.environ.get("PROMETHEUS", shutil.which("prometheus") or "/usr/bin/prometheus")
 DEADLINE_S = 120
 FAILING, ANSWERED = "FAIL", "AAPL"
 PLAYLIST = [ANSWERED, FAILING, "BTC/USD"]
@@ -128,15 +123,11 @@ class PrometheusTest(unittest.TestCase):
     def setUp(self):
         if not os.path.exists(PROMETHEUS):
             self.skipTest("prometheus not installed")
-        self.dir = tempfile.mkdtemp(prefix="tkmprom-prom-")
         self.broker = Broker({"request_timeout": "1"})
         self.broker.start()
-        self.prom = None
-        self.traffic = None
+        self.addCleanup(self.broker.cleanup)
         with open(os.path.join(SOURCE_ROOT, "conf", "tkmprom-rules.yml")) as f:
             rules = shorten_rules(yaml.safe_load(f))
-        with open(os.path.join(self.dir, "rules.yml"), "w") as f:
-            yaml.safe_dump(rules, f)
         config = {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s",
                        "scrape_timeout": "1s"},
@@ -144,64 +135,30 @@ class PrometheusTest(unittest.TestCase):
             "scrape_configs": [{"job_name": "tkmprom", "static_configs": [
                 {"targets": ["127.0.0.1:%d" % self.broker.http_port]}]}],
         }
-        with open(os.path.join(self.dir, "prometheus.yml"), "w") as f:
-            yaml.safe_dump(config, f)
-        self.port = free_port()
-        self.prom_log = open(os.path.join(self.dir, "prometheus.log"), "w")
-        self.prom = subprocess.Popen(
-            [PROMETHEUS, "--config.file=" + os.path.join(self.dir, "prometheus.yml"),
-             "--storage.tsdb.path=" + os.path.join(self.dir, "data"),
-             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
-            stdout=self.prom_log, stderr=self.prom_log, cwd=self.dir)
+        self.prom = Prometheus(config, files={"rules.yml": rules})
+        self.addCleanup(self.prom.stop)
         self.traffic = Traffic(self.broker)
         self.traffic.start()
-
-    def tearDown(self):
-        if self.traffic:
-            self.traffic.stop()
-        if self.prom and self.prom.poll() is None:
-            self.prom.send_signal(signal.SIGTERM)
-            try:
-                self.prom.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.prom.kill()
-                self.prom.wait()
-        if self.prom:
-            self.prom_log.close()
-        self.broker.cleanup()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.addCleanup(self.traffic.stop)
 
     def api(self, path, **params):
-        url = "http://127.0.0.1:%d%s" % (self.port, path)
-        if params:
-            url += "?" + urllib.parse.urlencode(params)
-        try:
-            with urllib.request.urlopen(url, timeout=10) as r:
-                return json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return json.loads(e.read())
-        except (urllib.error.URLError, OSError, ValueError):
-            return None
+        return self.prom.api(path, **params)
 
     def query(self, expr):
-        return self.api("/api/v1/query", query=expr)
-
-    def prometheus_log(self):
-        with open(os.path.join(self.dir, "prometheus.log"), errors="replace") as f:
-            return f.read()
+        return self.prom.query(expr)
 
     def until(self, deadline, predicate, what):
         remaining = deadline - time.monotonic()
         try:
-            return wait_until(lambda: self.prom.poll() is not None or predicate(),
+            return wait_until(lambda: not self.prom.alive() or predicate(),
                               timeout=max(remaining, 1), interval=0.5, what=what)
         finally:
-            self.assertIsNone(self.prom.poll(), "prometheus exited:\n" + self.prometheus_log())
+            self.assertTrue(self.prom.alive(), "prometheus exited:\n" + self.prom.log_text())
             self.assertIsNone(self.traffic.error)
 
     def test_scrape_dashboard_and_timeout_alert(self):
         deadline = time.monotonic() + DEADLINE_S
-        self.until(deadline, lambda: urllib_ok("http://127.0.0.1:%d/-/ready" % self.port),
+        self.until(deadline, lambda: urllib_ok("http://%s/-/ready" % self.prom.address),
                    "prometheus ready")
 
         def up():
