@@ -31,9 +31,6 @@ constexpr int kMaxBatch = 4096;
 // rate a few hundred KiB) fit the ring many times over, and latencies come
 // from the broker's timestamps, so the wait changes no measurement.
 constexpr long kIdleSleepNs = 10 * 1000000;
-// Renders are prepared ahead only while someone scrapes: Prometheus scrapes
-// every 15-60 s, so its scrapes are always served from a prepared render.
-constexpr int64_t kScrapeRecentNs = int64_t{300} * 1000000000;
 
 PluginCounters ReadCounters(const ForkContext& context) {
   PluginCounters p;
@@ -59,10 +56,7 @@ int Serve(const ForkContext& context, SpscRing* log) {
   auto publish = [&] {
     std::shared_ptr<const Snapshot> snapshot = engine.BuildSnapshot(ReadCounters(context));
     holder.Publish(snapshot);
-    const int64_t last_scrape = http.LastMetricsRequestNanos();
-    if (last_scrape != 0 && MonotonicNanos() - last_scrape < kScrapeRecentNs) {
-      http.PrepareRenders(snapshot);
-    }
+    if (http.scrape_schedule().ShouldPrepare(MonotonicNanos())) http.PrepareRenders(snapshot);
   };
   engine.Advance(MonotonicNanos() - kEmptyRingLagNs);
   publish();

@@ -229,10 +229,9 @@ struct HttpServer::Handlers {
   }
 
   static MHD_Result Metrics(HttpServer* server, MHD_Connection* connection) {
-    server->last_metrics_request_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                               std::chrono::steady_clock::now().time_since_epoch())
-                                               .count(),
-                                           std::memory_order_relaxed);
+    server->scrape_schedule_.OnScrape(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::steady_clock::now().time_since_epoch())
+                                          .count());
     std::shared_ptr<const Snapshot> snapshot = server->holder_->Get();
     if (snapshot == nullptr) return NoSnapshot(connection);
     ExpositionFormat format =

@@ -37,6 +37,7 @@
 #include "src/http/basic_auth.h"
 #include "src/http/http_security.h"
 #include "src/http/metrics_cache.h"
+#include "src/http/scrape_schedule.h"
 #include "src/http/snapshot_holder.h"
 #include "tkmprom/config.h"
 #include "tkmprom/snapshot.h"
@@ -79,12 +80,10 @@ class HttpServer {
   // runs out, the next scrape renders instead.
   void PrepareRenders(const std::shared_ptr<const Snapshot>& snapshot);
 
-  // When /metrics was last asked for, on std::chrono::steady_clock in
-  // nanoseconds (0: never). Any thread. Lets the engine thread skip
-  // PrepareRenders while nobody scrapes.
-  int64_t LastMetricsRequestNanos() const {
-    return last_metrics_request_ns_.load(std::memory_order_relaxed);
-  }
+  // When /metrics is asked for (scrape_schedule.h): lets the engine thread
+  // call PrepareRenders only for the snapshots a scrape will read. Times are
+  // std::chrono::steady_clock (CLOCK_MONOTONIC) nanoseconds. Any thread.
+  const ScrapeSchedule& scrape_schedule() const { return scrape_schedule_; }
 
  private:
   struct Handlers;  // libmicrohttpd's callbacks, defined in the .cc
@@ -97,7 +96,7 @@ class HttpServer {
   const std::string tls_key_pem_;
   std::unique_ptr<BasicAuth> auth_;  // null: no authentication
   MetricsCache cache_;
-  std::atomic<int64_t> last_metrics_request_ns_{0};
+  ScrapeSchedule scrape_schedule_;
 
   MHD_Daemon* daemon_ = nullptr;
   int listen_fd_ = -1;       // the caller's socket
