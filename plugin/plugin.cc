@@ -138,11 +138,11 @@ void StopEverything(Shared* s) {
 void Housekeeping(Shared* s);
 
 // True if the companion needs a publish that arrived over a bridge
-// (plugin_opt_bridged_publishes): with `answers`, those that name a device
-// (answers to it, or its requests, heartbeats and boots, which tell that it
-// now publishes to another broker).
-bool ForwardBridged(const Shared& s, MessageKind kind) {
-  switch (s.config.bridged_publishes) {
+// (plugin_opt_bridged_publishes): with `answers`, those whose payload it
+// reads, which name a device (answers to it, or its requests, heartbeats and
+// boots, which tell that it now publishes to another broker).
+bool ForwardBridged(BridgedPublishes mode, bool store_payload) {
+  switch (mode) {
     case BridgedPublishes::kAll:
       return true;
     case BridgedPublishes::kNone:
@@ -150,7 +150,7 @@ bool ForwardBridged(const Shared& s, MessageKind kind) {
     case BridgedPublishes::kAnswers:
       break;
   }
-  return KindNeedsPayload(kind) || (kind == MessageKind::kOther && !s.default_pattern);
+  return store_payload;
 }
 
 // The hot path: every publish of every client passes here.
@@ -170,7 +170,7 @@ int OnMessage(int, void* event_data, void*) {
         s->has_bridges && client_id != nullptr && s->config.bridge_clients.Matches(client);
     SharedCounters& counters = s->region->counters();
     BumpSingleWriter((bridged ? counters.bridged : counters.received)[static_cast<int>(kind)]);
-    if ((!bridged || ForwardBridged(*s, kind)) &&
+    if ((!bridged || ForwardBridged(s->config.bridged_publishes, store_payload)) &&
         !WriteObservation(s->messages.get(), kind, MonotonicNanos(), client, topic, ed->payload,
                           ed->payloadlen, store_payload, bridged ? kBridged : 0)) {
       BumpSingleWriter(counters.dropped);
