@@ -98,17 +98,25 @@ bool ParseListen(std::string_view text, Config* config) {
   return true;
 }
 
+// The comma-separated items of `text`, empty ones included ("" is one item).
+std::vector<std::string_view> SplitCommas(std::string_view text) {
+  std::vector<std::string_view> items;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    items.push_back(text.substr(start, comma - start));
+    if (comma == std::string_view::npos) return items;
+    start = comma + 1;
+  }
+}
+
 bool ParseBuckets(std::string_view text, std::vector<double>* out) {
   std::vector<double> buckets;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
+  for (std::string_view item : SplitCommas(text)) {
     double v = 0;
-    if (!ParseNumber(text.substr(start, comma - start), &v) || v <= 0) return false;
+    if (!ParseNumber(item, &v) || v <= 0) return false;
     if (!buckets.empty() && v <= buckets.back()) return false;
     buckets.push_back(v);
-    start = comma + 1;
   }
   if (buckets.empty() || buckets.size() > 64) return false;
   *out = std::move(buckets);
@@ -173,11 +181,7 @@ bool ValidFilePath(std::string_view path) {
 
 bool ClientIdSet::Parse(std::string_view text) {
   std::vector<Entry> entries;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    std::string_view item = text.substr(start, comma - start);
+  for (std::string_view item : SplitCommas(text)) {
     while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
     while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
     const bool prefix = !item.empty() && item.back() == '*';
@@ -186,7 +190,6 @@ bool ClientIdSet::Parse(std::string_view text) {
       return false;
     }
     entries.push_back(Entry{std::string(item), prefix});
-    start = comma + 1;
   }
   if (entries.size() > kMaxEntries) return false;
   entries_ = std::move(entries);
