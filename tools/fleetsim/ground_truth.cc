@@ -37,7 +37,10 @@ double Quantile(const std::vector<double>& sorted, double q) {
   return sorted[rank - 1];
 }
 
-nlohmann::json Distribution(std::vector<double> values, bool contract_buckets) {
+// With `with_values`, also every value, ascending, in "values" (for accuracy
+// tests that need their own quantile definition).
+nlohmann::json Distribution(std::vector<double> values, bool contract_buckets,
+                            bool with_values = false) {
   std::sort(values.begin(), values.end());
   nlohmann::json j;
   double sum = 0;
@@ -65,6 +68,7 @@ nlohmann::json Distribution(std::vector<double> values, bool contract_buckets) {
     b["+Inf"] = values.size();
     j["buckets"] = b;
   }
+  if (with_values) j["values"] = values;
   return j;
 }
 
@@ -385,12 +389,7 @@ void GroundTruth::ToJson(nlohmann::json* out) const {
                      {"late", s.late_injected},
                      {"duplicates_sent", s.duplicates_sent},
                      {"cancelled_replies", s.cancelled}};
-    e["latency"] = Distribution(s.latency, true);
-    // Every answered request's latency, ascending, for accuracy tests that
-    // need their own quantile definition.
-    std::vector<double> sorted = s.latency;
-    std::sort(sorted.begin(), sorted.end());
-    e["latency"]["values"] = sorted;
+    e["latency"] = Distribution(s.latency, true, /*with_values=*/true);
     e["injected_latency"] = Distribution(s.injected_latency, false);
     symbols[s.name] = e;
     uint64_t v[13] = {s.requests,     s.responses,         s.errors,
