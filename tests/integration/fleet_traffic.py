@@ -1,4 +1,4 @@
-"""TickrMeter payloads for the ops tests, in the protocol's exact shapes
+"""TickrMeter payloads for the integration and ops tests, in the protocol's exact shapes
 (protocol reference §1.3 and samples.jsonl): requests on STOCKPRICEUPDATE,
 playlist answers on the device topic, heartbeats and boots."""
 

@@ -82,6 +82,18 @@ def series(metrics, name):
     return {k[1]: v for k, v in metrics.items() if k[0] == name}
 
 
+def stop_process(proc, timeout):
+    """SIGTERM to a child still running, SIGKILL after `timeout` seconds; reaps it."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Broker:
     """One mosquitto process with the plugin, on free loopback ports."""
 
@@ -188,13 +200,8 @@ class Broker:
             return False
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc, timeout=10)
 
     def cleanup(self):
         self.stop()
@@ -377,12 +384,6 @@ class Prometheus:
         return float(result[0]["value"][1])
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=15)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -32,6 +32,7 @@ import paho.mqtt.client as mqtt
 import yaml
 
 from harness import PROMETHEUS, Broker, Prometheus, close, series, value, wait_until
+import fleet_traffic as ft
 
 SOURCE_ROOT = os.environ.get(
     "TKMPROM_SOURCE_ROOT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -84,30 +85,9 @@ def device_ids(edge_index):
     return ["E%d%010X" % (edge_index + 1, n) for n in range(DEVICES_PER_EDGE)]
 
 
-def request_payload(device, symbol=None):
-    if symbol is None:
-        return '{"type":"UPDATE","device":"%s"}' % device
-    return '{"type":"UPDATE","device":"%s","symbol":"%s"}' % (device, symbol)
-
-
-def heartbeat_payload(device, uptime):
-    return ('{"status":"online","firmware_version":"70p","device":"%s","battery":"87",'
-            '"vin":"1830","uptime":"%d","isCharging":"0","wflct":"3","iv":"elec+HB", '
-            '"xmc":"1", "flashID":"C84016"}' % (device, uptime))
-
-
-def playlist_answer(symbol):
-    answer = {"symbol": symbol.split("/")[0], "price": "$229.97", "p": 229.97,
-              "percent": "1 day +0.85%", "perValue": 0.85, "date": "03:45PM 12 Jan 2025",
-              "name": "My list", "currency": "$", "isPlaylist": True,
-              "isMusicCreatorPl": False, "type": "UPDATE", "cycleInterval": "120",
-              "updateInterval": "120", "symbols": ",".join(PLAYLIST),
-              "symbolIndex": PLAYLIST.index(symbol), "cycleMode": "default",
-              "ledBrightness": 50, "alertEnabled": False}
-    return json.dumps(answer, separators=(",", ":"))
-
-
-NO_CONFIG = '{"type":"NO_CONFIG","success":false,"message":"No configuration found."}'
+def topic_payload(message):
+    """(topic, payload) of a fleet_traffic message (topic, payload, qos, retain)."""
+    return message[:2]
 
 
 # --- MQTT actors ---------------------------------------------------------------
@@ -170,10 +150,10 @@ class Backend:
                 return
             if symbol is None:
                 self.sent["errors"] += 1
-                payload = NO_CONFIG
+                _, payload = topic_payload(ft.error_answer(body["device"]))
             else:
                 self.sent["answers"] += 1
-                payload = playlist_answer(symbol)
+                _, payload = topic_payload(ft.playlist_answer(body["device"], symbol, PLAYLIST))
             self.schedule(BACKEND_DELAY_S, body["device"], payload)
         except Exception as e:  # reported by the test
             self.error = e
@@ -391,8 +371,8 @@ class BridgedFleetTest(unittest.TestCase):
             c = connect(edges[edge].port, device, lambda *_: answered.set(), [(device, 1)])
             try:
                 wait_published([
-                    c.publish("DEVICESTATUS_RES", heartbeat_payload(device, 100 + n), qos=1),
-                    c.publish("STOCKPRICEUPDATE", request_payload(device, "AAPL"), qos=1)])
+                    c.publish(*topic_payload(ft.heartbeat(device, uptime=100 + n)), qos=1),
+                    c.publish(*topic_payload(ft.request(device, "AAPL")), qos=1)])
                 requests[edge] += 1
                 self.assertTrue(answered.wait(10), "no answer at %s" % edge)
             finally:
@@ -496,8 +476,8 @@ class BridgedFleetTest(unittest.TestCase):
         a heartbeat per device (uptime rising, so no heartbeat is a boot)."""
         for e in fleet.values():
             e.publish([m for d in e.ids for m in (
-                (d, "DEVICESTATUS_RES", heartbeat_payload(d, 100), "heartbeat"),
-                (d, "TICKRMETERBOOT", '{"type":"BOOT","device":"%s"}' % d, "boot"),
+                (d, *topic_payload(ft.heartbeat(d, uptime=100)), "heartbeat"),
+                (d, *topic_payload(ft.boot(d)), "boot"),
                 (d, "LOG/" + d, "SR lock check start.|non-xmc (C84016). SR lock skipped.|",
                  "log"))])
         for r in range(ROUNDS):
@@ -505,15 +485,14 @@ class BridgedFleetTest(unittest.TestCase):
                 messages = []
                 for n, d in enumerate(e.ids):
                     for s in ANSWERED:
-                        messages.append((d, "STOCKPRICEUPDATE", request_payload(d, s),
-                                         "stock_request"))
+                        messages.append((d, *topic_payload(ft.request(d, s)), "stock_request"))
                         e.sent["answerable"] += 1
                     if r == 0:
-                        messages.append((d, "STOCKPRICEUPDATE", request_payload(d, FAILING),
+                        messages.append((d, *topic_payload(ft.request(d, FAILING)),
                                          "stock_request"))
                         e.sent["unanswered"] += 1
                         if n % ERROR_EVERY == 0:
-                            messages.append((d, "STOCKPRICEUPDATE", request_payload(d),
+                            messages.append((d, *topic_payload(ft.request(d)),
                                              "stock_request"))
                             e.sent["errors"] += 1
                 e.publish(messages)
@@ -521,8 +500,8 @@ class BridgedFleetTest(unittest.TestCase):
                 wait_until(lambda e=e: e.received == e.expected_answers(), timeout=20,
                            what="round %d's answers at %s's devices" % (r, name))
             for e in fleet.values():
-                e.publish([(d, "DEVICESTATUS_RES", heartbeat_payload(d, 110 + 10 * r),
-                            "heartbeat") for d in e.ids])
+                e.publish([(d, *topic_payload(ft.heartbeat(d, uptime=110 + 10 * r)), "heartbeat")
+                           for d in e.ids])
         for name, e in fleet.items():
             self.check("answers delivered to %s's devices" % name, e.received,
                        e.expected_answers())

@@ -21,8 +21,8 @@ import tempfile
 import time
 import unittest
 
-from harness import (MOSQUITTO, PROMTOOL, close, free_port, parse_metrics, publish_all, value,
-                     wait_until)
+from harness import (MOSQUITTO, PROMTOOL, close, free_port, parse_metrics, publish_all,
+                     stop_process, value, wait_until)
 import fleet_traffic as ft
 
 SOURCE_ROOT = os.environ.get("TKMPROM_SOURCE_ROOT",
@@ -216,13 +216,7 @@ class PackageTest(unittest.TestCase):
             version = run("dpkg-query", "-W", "-f=${Version}", "tkmprom").stdout
             self.assertEqual(dict(info[0][1])["version"], version)
         finally:
-            if broker.poll() is None:
-                broker.send_signal(signal.SIGTERM)
-                try:
-                    broker.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    broker.kill()
-                    broker.wait()
+            stop_process(broker, timeout=10)
             log.close()
 
     def test_4_purge_leaves_nothing(self):
