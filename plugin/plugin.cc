@@ -1,17 +1,25 @@
 // tkmprom's Mosquitto plugin entry points (plugin API v5).
 //
-// The broker's thread does only this: at init, parse the options, bind the
-// HTTP socket, map the shared ring and fork the supervisor (which forks the
-// companion); per publish, classify, timestamp and copy into the ring; on
-// tick, forward the forked processes' log lines and replace a dead
-// supervisor; at cleanup, stop them. No thread is ever created here.
+// The broker's thread does only this: at init, parse the options the hook
+// needs, bind the HTTP socket, create the shared ring and start the
+// supervisor by posix_spawn (which starts the companion the same way), and
+// wait for the companion to say it is ready or why not; per publish,
+// classify, timestamp and copy into the ring; on tick, forward the log lines
+// of the plugin's processes and replace a dead supervisor; on reload, pass
+// SIGHUP on; at cleanup, stop them. No thread is ever created here, and this
+// module links nothing but the C and C++ runtime (a test reads its
+// DT_NEEDED): the engine, HTTP, TLS and JSON live in tkmprom-companion.
 //
 // Thread safety: every function runs on the broker's single thread.
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -24,10 +32,12 @@
 #include <mosquitto_plugin.h>
 // clang-format on
 
-#include "src/companion/listen_socket.h"
-#include "src/companion/process.h"
-#include "src/companion/supervisor.h"
-#include "src/http/http_security.h"
+#include "plugin/companion_launch.h"
+#include "plugin/listen_socket.h"
+#include "src/common/monotonic_clock.h"
+#include "src/common/option_blob.h"
+#include "src/common/process_spawn.h"
+#include "src/ring/log_pipe.h"
 #include "src/ring/shared_region.h"
 #include "tkmprom/config.h"
 #include "tkmprom/topic.h"
@@ -42,29 +52,62 @@
 namespace tkmprom {
 namespace {
 
-constexpr int64_t kTickIntervalNs = 100 * 1000000;
-constexpr int64_t kSupervisorRestartGapNs = int64_t{5} * 1000000000;
+constexpr int64_t kHousekeepingIntervalNs = 100 * 1000000;
+// mosquitto 2.1 ticks a plugin only as often as it asks (plugin_tick.c).
+constexpr long kTickRequestMs = 250;
 constexpr int kStopGraceMs = 3000;
+constexpr int kReadyTimeoutMs = 10000;
 constexpr uint32_t kHousekeepingEvery = 1024;
+// Log bytes forwarded per housekeeping at most, so a chatty child cannot
+// hold the broker's thread.
+constexpr size_t kLogBytesPerDrain = 64 * 1024;
+// A supervisor that lived this long before it died gets replaced at once;
+// one that dies sooner is replaced after a growing pause.
+constexpr int64_t kStableSupervisorNs = int64_t{60} * 1000000000;
+
+// The options the hook itself needs; every other one is only handed to the
+// companion, which checks it (a bad value still fails init: see AwaitReady).
+bool HookOption(std::string_view name) {
+  return name == "http_listen" || name == "device_id_pattern" || name == "bridge_clients" ||
+         name == "bridged_publishes" || name == "ring_size" || name == "companion_path";
+}
+
+// The broker's counts, kept here and stored into shared memory: the broker
+// never reads back what another process could have written.
+struct BrokerCounts {
+  uint64_t received[kMessageKindCount] = {};
+  uint64_t bridged[kMessageKindCount] = {};
+  uint64_t dropped = 0;
+  uint64_t supervisor_restarts[kRestartReasonCount] = {};
+};
 
 // What one loaded object shares across inits (per_listener_settings runs
 // init once per listener): one ring, one supervisor, one companion.
-struct Shared {
+struct PluginState {
   Config config;
-  HttpSecurity http_security;
   bool default_pattern = true;
   bool has_bridges = false;
   std::unique_ptr<SharedRegion> region;
-  std::unique_ptr<SpscRing> messages;
-  std::unique_ptr<SpscRing> supervisor_log;
-  std::unique_ptr<SpscRing> companion_log;
-  ForkContext context;
-  int listen_fd = -1;
+  std::unique_ptr<SpscRing> messages;  // the producer
+  BrokerCounts counts;
+  LaunchResources launch;
+  int log_read_fd = -1;
+  LogLineSplitter log_lines;
   pid_t supervisor = -1;
-  int64_t next_tick_ns = 0;
-  int64_t last_supervisor_start_ns = 0;
+  int consecutive_failures = 0;
+  int64_t next_housekeeping_ns = 0;
+  int64_t supervisor_started_ns = 0;
+  int64_t next_supervisor_start_ns = 0;
   int users = 0;
   uint32_t housekeeping_countdown = kHousekeepingEvery;
+  // mosquitto 2.1 (found at run time): reload callbacks must return success.
+  bool broker_2_1 = false;
+
+  ~PluginState() {
+    for (int fd : {launch.options_fd, launch.listen_fd, launch.log_fd, log_read_fd}) {
+      if (fd >= 0) close(fd);
+    }
+  }
 };
 
 // One per successful init: what cleanup must unregister.
@@ -72,7 +115,7 @@ struct Instance {
   mosquitto_plugin_id_t* identifier;
 };
 
-Shared* g_shared = nullptr;
+PluginState* g_state = nullptr;
 
 int64_t CoarseNanos() {
   timespec ts;
@@ -99,43 +142,72 @@ int ToMosquittoLevel(LogLevel level) {
   return MOSQ_LOG_INFO;
 }
 
-void DrainLog(SpscRing* ring) {
-  const char* data;
-  uint32_t size;
-  for (int i = 0; i < 256 && ring->Peek(&data, &size); ++i) {
-    LogLevel level;
-    std::string_view text;
-    if (DecodeLog(data, size, &level, &text)) {
-      mosquitto_log_printf(ToMosquittoLevel(level), "%.*s", static_cast<int>(text.size()),
-                           text.data());
-    }
-    ring->Pop();
+// Forwards what the children wrote to the log pipe (non-blocking reads).
+void DrainLog(PluginState* s) {
+  if (s->log_read_fd < 0) return;
+  char buf[4096];
+  for (size_t total = 0; total < kLogBytesPerDrain;) {
+    const ssize_t n = read(s->log_read_fd, buf, sizeof(buf));
+    if (n <= 0) return;  // empty (EAGAIN), or an interrupted read: next time
+    total += static_cast<size_t>(n);
+    s->log_lines.Feed(buf, static_cast<size_t>(n), [](const LogLineSplitter::Line& line) {
+      mosquitto_log_printf(ToMosquittoLevel(line.level), "%.*s", static_cast<int>(line.text.size()),
+                           line.text.data());
+    });
   }
 }
 
-bool StartSupervisorLogged(Shared* s) {
-  std::string error;
-  s->supervisor = StartSupervisor(s->context, &error);
-  s->last_supervisor_start_ns = CoarseNanos();
-  if (s->supervisor < 0) {
-    mosquitto_log_printf(MOSQ_LOG_ERR, "tkmprom: cannot start the companion: %s", error.c_str());
-    return false;
-  }
-  return true;
-}
-
-void StopEverything(Shared* s) {
+void StopEverything(PluginState* s) {
   if (s->supervisor > 0) {
     StopAndReap(s->supervisor, kStopGraceMs);
     s->supervisor = -1;
   }
-  if (s->supervisor_log) DrainLog(s->supervisor_log.get());
-  if (s->companion_log) DrainLog(s->companion_log.get());
-  if (s->listen_fd >= 0) close(s->listen_fd);
-  s->listen_fd = -1;
+  DrainLog(s);
 }
 
-void Housekeeping(Shared* s);
+// Housekeeping while the supervisor runs: forward log lines, notice a dead
+// supervisor and start a new one (by posix_spawn, like the first: never a
+// fork of the busy broker). Runs from the tick and, because mosquitto
+// 2.0.11-2.0.14 never ticks with per_listener_settings true, every
+// kHousekeepingEvery publishes too. Under load 2.0.11 ticks about once per
+// loop iteration, so the coarse clock check comes first.
+void Housekeeping(PluginState* s) {
+  const int64_t now = CoarseNanos();
+  if (now < s->next_housekeeping_ns) return;
+  s->next_housekeeping_ns = now + kHousekeepingIntervalNs;
+  DrainLog(s);
+  if (s->supervisor > 0) {
+    int status = 0;
+    if (waitpid(s->supervisor, &status, WNOHANG) != s->supervisor) return;
+    const RestartReason reason =
+        WIFSIGNALED(status) ? RestartReason::kSignal : RestartReason::kExit;
+    const bool stable = now - s->supervisor_started_ns >= kStableSupervisorNs;
+    s->consecutive_failures = stable ? 1 : s->consecutive_failures + 1;
+    const int64_t pause_ms =
+        s->consecutive_failures <= 1
+            ? 0
+            : std::min<int64_t>(int64_t{1000} << std::min(s->consecutive_failures - 2, 5), 30000);
+    s->next_supervisor_start_ns = now + pause_ms * 1000000;
+    mosquitto_log_printf(MOSQ_LOG_WARNING,
+                         "tkmprom: supervisor (pid %d) %s; the companion went with it; starting "
+                         "them again in %lld ms",
+                         static_cast<int>(s->supervisor), DescribeWaitStatus(status).c_str(),
+                         static_cast<long long>(pause_ms));
+    s->supervisor = -1;
+    StoreCounter(s->region->counters().supervisor_restarts[static_cast<int>(reason)],
+                 ++s->counts.supervisor_restarts[static_cast<int>(reason)]);
+  }
+  if (now < s->next_supervisor_start_ns) return;
+  std::string error;
+  s->supervisor = StartSupervisor(s->launch, -1, &error);
+  s->supervisor_started_ns = now;
+  if (s->supervisor < 0) {
+    s->next_supervisor_start_ns = now + int64_t{5} * 1000000000;
+    mosquitto_log_printf(MOSQ_LOG_ERR, "tkmprom: cannot start the supervisor: %s", error.c_str());
+    return;
+  }
+  mosquitto_log_printf(MOSQ_LOG_NOTICE, "tkmprom: supervisor and companion started again");
+}
 
 // True if the companion needs a publish that arrived over a bridge
 // (plugin_opt_bridged_publishes): with `answers`, those whose payload it
@@ -156,7 +228,7 @@ bool ForwardBridged(BridgedPublishes mode, bool store_payload) {
 // The hot path: every publish of every client passes here.
 int OnMessage(int, void* event_data, void*) {
   try {
-    Shared* s = g_shared;
+    PluginState* s = g_state;
     const auto* ed = static_cast<const mosquitto_evt_message*>(event_data);
     if (s == nullptr || ed == nullptr || ed->topic == nullptr) return MOSQ_ERR_SUCCESS;
     const std::string_view topic(ed->topic);
@@ -168,12 +240,17 @@ int OnMessage(int, void* event_data, void*) {
         client_id != nullptr ? std::string_view(client_id) : std::string_view();
     const bool bridged =
         s->has_bridges && client_id != nullptr && s->config.bridge_clients.Matches(client);
-    SharedCounters& counters = s->region->counters();
-    BumpSingleWriter((bridged ? counters.bridged : counters.received)[static_cast<int>(kind)]);
+    SharedCounters& shared = s->region->counters();
+    const int k = static_cast<int>(kind);
+    if (bridged) {
+      StoreCounter(shared.bridged[k], ++s->counts.bridged[k]);
+    } else {
+      StoreCounter(shared.received[k], ++s->counts.received[k]);
+    }
     if ((!bridged || ForwardBridged(s->config.bridged_publishes, store_payload)) &&
         !WriteObservation(s->messages.get(), kind, MonotonicNanos(), client, topic, ed->payload,
                           ed->payloadlen, store_payload, bridged ? kBridged : 0)) {
-      BumpSingleWriter(counters.dropped);
+      StoreCounter(shared.dropped, ++s->counts.dropped);
     }
     if (--s->housekeeping_countdown == 0) {
       s->housekeeping_countdown = kHousekeepingEvery;
@@ -185,125 +262,133 @@ int OnMessage(int, void* event_data, void*) {
   return MOSQ_ERR_SUCCESS;
 }
 
-// Forwards log lines and replaces a dead supervisor, at most every
-// kTickIntervalNs. Runs from the tick and, because mosquitto 2.0.11-2.0.14
-// never ticks with per_listener_settings true, every kHousekeepingEvery
-// publishes too. Under load 2.0.11 ticks about once per loop iteration, so
-// the coarse clock check comes first.
-void Housekeeping(Shared* s) {
-  const int64_t now = CoarseNanos();
-  if (now < s->next_tick_ns) return;
-  s->next_tick_ns = now + kTickIntervalNs;
-  DrainLog(s->supervisor_log.get());
-  DrainLog(s->companion_log.get());
-  if (s->supervisor > 0) {
-    int status = 0;
-    if (waitpid(s->supervisor, &status, WNOHANG) == s->supervisor) {
-      mosquitto_log_printf(MOSQ_LOG_WARNING,
-                           "tkmprom: supervisor (pid %d) %s; the companion went with it",
-                           static_cast<int>(s->supervisor), DescribeWaitStatus(status).c_str());
-      s->supervisor = -1;
-    }
-  }
-  if (s->supervisor < 0 && now - s->last_supervisor_start_ns >= kSupervisorRestartGapNs) {
-    if (StartSupervisorLogged(s)) {
-      BumpSingleWriter(s->region->counters().companion_restarts);
-      mosquitto_log_printf(MOSQ_LOG_NOTICE, "tkmprom: companion restarted");
-    }
-  }
-}
-
-int OnTick(int, void*, void*) {
+int OnTick(int, void* event_data, void*) {
   try {
-    if (g_shared != nullptr) Housekeeping(g_shared);
+    // mosquitto 2.1 calls this field next_ms (same place): without it, 2.1
+    // ticks only when something else wakes its loop. 2.0 ignores it.
+    auto* ed = static_cast<mosquitto_evt_tick*>(event_data);
+    if (ed != nullptr) {
+      ed->next_s = 0;
+      ed->next_ns = kTickRequestMs;
+    }
+    if (g_state != nullptr) Housekeeping(g_state);
   } catch (...) {
   }
   return MOSQ_ERR_SUCCESS;
 }
 
-// Parses the options of one init; false after logging the first bad value.
-bool ParseOptions(const mosquitto_opt* options, int count, Config* config) {
+// SIGHUP (MOSQ_EVT_RELOAD): the companion re-reads the htpasswd and TLS
+// files; the supervisor passes the signal on. Options are not re-read by
+// mosquitto. 2.0 calls the next plugin's reload only after PLUGIN_DEFER;
+// 2.1 only after SUCCESS (and logs an error otherwise).
+int OnReload(int, void*, void*) {
+  PluginState* s = g_state;
+  try {
+    if (s != nullptr && s->supervisor > 0) kill(s->supervisor, SIGHUP);
+  } catch (...) {
+  }
+  return s != nullptr && s->broker_2_1 ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
+}
+
+// Parses the options of one init: those the hook needs are checked here
+// (false after logging the first bad one); the rest are only recorded, for
+// the companion to check and for comparing two inits.
+bool ParseOptions(const mosquitto_opt* options, int count, Config* config, OptionList* all) {
   for (int i = 0; i < count; ++i) {
     const char* key = options[i].key != nullptr ? options[i].key : "";
     const char* value = options[i].value != nullptr ? options[i].value : "";
-    std::string message;
-    switch (ApplyOption(key, value, config, &message)) {
-      case OptionResult::kOk:
-        break;
-      case OptionResult::kUnknown:
-        mosquitto_log_printf(MOSQ_LOG_WARNING, "%s", message.c_str());
-        break;
-      case OptionResult::kBad:
-        mosquitto_log_printf(MOSQ_LOG_ERR, "%s", message.c_str());
-        return false;
+    all->emplace_back(key, value);
+    if (!HookOption(key)) {
+      config->given[key] = value;
+      continue;
     }
-  }
-  const std::string problem = ValidateConfig(*config);
-  if (!problem.empty()) {
-    mosquitto_log_printf(MOSQ_LOG_ERR, "%s", problem.c_str());
-    return false;
+    std::string message;
+    if (ApplyOption(key, value, config, &message) == OptionResult::kBad) {
+      mosquitto_log_printf(MOSQ_LOG_ERR, "%s", message.c_str());
+      return false;
+    }
   }
   return true;
 }
 
 // The first init: everything is created here, and undone on any failure
 // (the broker calls no cleanup after a failed init).
-bool CreateShared(const Config& config) {
-  auto s = std::make_unique<Shared>();
+bool CreateState(const Config& config, const OptionList& options) {
+  auto s = std::make_unique<PluginState>();
   s->config = config;
   s->default_pattern = config.DefaultDevicePattern();
   s->has_bridges = !config.bridge_clients.empty();
-  // Read now, after the broker dropped privileges: a file the serving user
-  // cannot read fails the start here, not in every companion.
-  std::string error = LoadHttpSecurity(config, &s->http_security);
+  s->broker_2_1 = dlsym(RTLD_DEFAULT, "mosquitto_plugin_set_info") != nullptr;
+  std::string error = FindCompanion(config, &s->launch.companion_path);
   if (!error.empty()) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "%s", error.c_str());
     return false;
   }
-  s->listen_fd = BindListenSocket(s->config, &error);
-  if (s->listen_fd < 0) {
+  s->launch.listen_fd = BindListenSocket(config, &error);
+  if (s->launch.listen_fd < 0) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "%s", error.c_str());
     return false;
   }
-  s->region = SharedRegion::Create(SharedRegion::kDefaultMessageRingBytes, &error);
+  s->region = SharedRegion::Create(config.RingBytes(), &error);
   if (!s->region) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "tkmprom: %s", error.c_str());
-    StopEverything(s.get());
     return false;
   }
-  s->messages =
-      std::make_unique<SpscRing>(s->region->message_ring_header(), s->region->message_ring_data());
-  s->supervisor_log = std::make_unique<SpscRing>(s->region->supervisor_log_header(),
-                                                 s->region->supervisor_log_data());
-  s->companion_log = std::make_unique<SpscRing>(s->region->companion_log_header(),
-                                                s->region->companion_log_data());
-  s->context.config = &s->config;
-  s->context.http_security = &s->http_security;
-  s->context.region = s->region.get();
-  s->context.listen_fd = s->listen_fd;
-  s->context.version = TKMPROM_VERSION;
-  s->context.mosquitto_version = MosquittoVersion();
-  if (!StartSupervisorLogged(s.get())) {
-    StopEverything(s.get());
+  s->messages = std::make_unique<SpscRing>(s->region->MessageRing());
+  s->launch.ring_fd = s->region->fd();
+  s->launch.ring_bytes = s->region->message_ring_bytes();
+  s->launch.mosquitto_version = MosquittoVersion();
+  s->launch.options_fd = OptionsToMemfd(EncodeOptions(options), &error);
+  if (s->launch.options_fd < 0) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "tkmprom: %s", error.c_str());
     return false;
   }
-  mosquitto_log_printf(MOSQ_LOG_NOTICE, "tkmprom %s: serving metrics on %s://%s%s%s:%u/metrics%s",
-                       TKMPROM_VERSION, s->http_security.TlsEnabled() ? "https" : "http",
-                       config.http_ipv6 ? "[" : "", config.http_host.c_str(),
-                       config.http_ipv6 ? "]" : "", static_cast<unsigned>(config.http_port),
-                       s->http_security.AuthEnabled() ? " (basic auth)" : "");
-  g_shared = s.release();
+  int log_pipe[2];
+  int ready_pipe[2];
+  if (pipe2(log_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "tkmprom: cannot create the log pipe: %s",
+                         std::strerror(errno));
+    return false;
+  }
+  s->log_read_fd = log_pipe[0];
+  s->launch.log_fd = log_pipe[1];
+  if (pipe2(ready_pipe, O_CLOEXEC) != 0) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "tkmprom: cannot create a pipe: %s", std::strerror(errno));
+    return false;
+  }
+  s->supervisor = StartSupervisor(s->launch, ready_pipe[1], &error);
+  close(ready_pipe[1]);
+  s->supervisor_started_ns = CoarseNanos();
+  if (s->supervisor < 0) {
+    close(ready_pipe[0]);
+    mosquitto_log_printf(MOSQ_LOG_ERR, "tkmprom: cannot start the supervisor: %s", error.c_str());
+    return false;
+  }
+  // The companion checks the options the hook does not need, reads the
+  // files they name and starts serving before it answers.
+  error = AwaitReady(ready_pipe[0], kReadyTimeoutMs);
+  close(ready_pipe[0]);
+  if (!error.empty()) {
+    StopEverything(s.get());
+    mosquitto_log_printf(MOSQ_LOG_ERR, "%s", error.c_str());
+    return false;
+  }
+  DrainLog(s.get());
+  g_state = s.release();
   return true;
 }
+
+using SetInfoFunction = int (*)(mosquitto_plugin_id_t*, const char*, const char*);
 
 int Init(mosquitto_plugin_id_t* identifier, void** user_data, mosquitto_opt* options,
          int option_count) {
   Config config;
-  if (!ParseOptions(options, option_count, &config)) return MOSQ_ERR_INVAL;
-  if (g_shared == nullptr) {
-    if (!CreateShared(config)) return MOSQ_ERR_UNKNOWN;
+  OptionList all;
+  if (!ParseOptions(options, option_count, &config, &all)) return MOSQ_ERR_INVAL;
+  if (g_state == nullptr) {
+    if (!CreateState(config, all)) return MOSQ_ERR_UNKNOWN;
   } else {
-    const std::vector<std::string> differing = DifferingOptions(g_shared->config, config);
+    const std::vector<std::string> differing = DifferingOptions(g_state->config, config);
     if (!differing.empty()) {
       std::string names;
       for (const std::string& n : differing) names += (names.empty() ? "" : ", ") + n;
@@ -313,22 +398,30 @@ int Init(mosquitto_plugin_id_t* identifier, void** user_data, mosquitto_opt* opt
                            names.c_str());
     }
   }
+  // mosquitto 2.1 names its plugins; 2.0 has no such function.
+  if (auto set_info =
+          reinterpret_cast<SetInfoFunction>(dlsym(RTLD_DEFAULT, "mosquitto_plugin_set_info"))) {
+    set_info(identifier, "tkmprom", TKMPROM_VERSION);
+  }
   auto instance = std::make_unique<Instance>();
   instance->identifier = identifier;
   if (mosquitto_callback_register(identifier, TKMPROM_EVT_MESSAGE, OnMessage, nullptr, nullptr) !=
           MOSQ_ERR_SUCCESS ||
       mosquitto_callback_register(identifier, MOSQ_EVT_TICK, OnTick, nullptr, nullptr) !=
+          MOSQ_ERR_SUCCESS ||
+      mosquitto_callback_register(identifier, MOSQ_EVT_RELOAD, OnReload, nullptr, nullptr) !=
           MOSQ_ERR_SUCCESS) {
     mosquitto_callback_unregister(identifier, TKMPROM_EVT_MESSAGE, OnMessage, nullptr);
+    mosquitto_callback_unregister(identifier, MOSQ_EVT_TICK, OnTick, nullptr);
     mosquitto_log_printf(MOSQ_LOG_ERR, "tkmprom: cannot register the broker callbacks");
-    if (g_shared->users == 0) {
-      StopEverything(g_shared);
-      delete g_shared;
-      g_shared = nullptr;
+    if (g_state->users == 0) {
+      StopEverything(g_state);
+      delete g_state;
+      g_state = nullptr;
     }
     return MOSQ_ERR_UNKNOWN;
   }
-  ++g_shared->users;
+  ++g_state->users;
   *user_data = instance.release();
   return MOSQ_ERR_SUCCESS;
 }
@@ -338,11 +431,12 @@ int Cleanup(void* user_data) {
   if (instance) {
     mosquitto_callback_unregister(instance->identifier, TKMPROM_EVT_MESSAGE, OnMessage, nullptr);
     mosquitto_callback_unregister(instance->identifier, MOSQ_EVT_TICK, OnTick, nullptr);
+    mosquitto_callback_unregister(instance->identifier, MOSQ_EVT_RELOAD, OnReload, nullptr);
   }
-  if (g_shared != nullptr && --g_shared->users <= 0) {
-    StopEverything(g_shared);
-    delete g_shared;
-    g_shared = nullptr;
+  if (g_state != nullptr && --g_state->users <= 0) {
+    StopEverything(g_state);
+    delete g_state;
+    g_state = nullptr;
   }
   return MOSQ_ERR_SUCCESS;
 }

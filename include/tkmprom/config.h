@@ -71,6 +71,10 @@ struct Config {
   std::string http_auth_file;
   std::string http_tls_cert;
   std::string http_tls_key;
+  // The shared ring's size in MiB; RingBytes() rounds it up to a power of two.
+  uint64_t ring_size_mib = 8;
+  // "" : the tkmprom-companion beside the loaded plugin, else the packaged one.
+  std::string companion_path;
   ClientIdSet bridge_clients;
   BridgedPublishes bridged_publishes = BridgedPublishes::kAnswers;
 
@@ -81,8 +85,20 @@ struct Config {
   // check classifies device topics and no regex is needed.
   bool DefaultDevicePattern() const;
 
+  uint64_t RingBytes() const {
+    uint64_t bytes = uint64_t{1} << 20;
+    while (bytes < (ring_size_mib << 20)) bytes <<= 1;
+    return bytes;
+  }
+
   static int64_t ToNanos(double seconds) { return static_cast<int64_t>(seconds * 1e9); }
 };
+
+// device_id_pattern: what ApplyOption checks (its length) and what the
+// companion's compile check names as accepted.
+inline constexpr size_t kMaxDevicePatternBytes = 1024;
+inline constexpr char kDevicePatternAccepted[] =
+    "a non-empty RE2 regular expression of at most 1024 bytes (no backreferences or lookaround)";
 
 enum class OptionResult { kOk, kUnknown, kBad };
 

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <regex>
 #include <string>
 
 namespace tkmprom {
@@ -123,55 +122,6 @@ bool ParseBuckets(std::string_view text, std::vector<double>* out) {
   return true;
 }
 
-// libstdc++ 12 reads the counts of `{n}` / `{n,m}` and backreference numbers
-// (`\N`) into a long without an overflow check: "a{18446744073709551618}"
-// compiles as "a{2}" (and is undefined behaviour). No device id needs a
-// count above 9999, so longer numbers are refused before the pattern reaches
-// std::regex.
-bool RepeatCountsFit(std::string_view pattern) {
-  constexpr size_t kMaxCountDigits = 4;
-  bool in_class = false;   // inside [...], where braces are literal
-  bool in_braces = false;  // after an unescaped '{'
-  size_t digits = 0;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    const char c = pattern[i];
-    if (c == '\\') {
-      size_t backref_digits = 0;
-      while (i + 1 < pattern.size() && pattern[i + 1] >= '0' && pattern[i + 1] <= '9') {
-        ++i;
-        if (++backref_digits > kMaxCountDigits) return false;
-      }
-      if (backref_digits == 0) ++i;  // any other escaped character is literal
-      in_braces = false;
-    } else if (in_class) {
-      in_class = c != ']';
-    } else if (c == '[') {
-      in_class = true;
-      in_braces = false;
-    } else if (c == '{') {
-      in_braces = true;
-      digits = 0;
-    } else if (in_braces && c >= '0' && c <= '9') {
-      if (++digits > kMaxCountDigits) return false;
-    } else if (in_braces && c == ',') {
-      digits = 0;
-    } else {
-      in_braces = false;
-    }
-  }
-  return true;
-}
-
-bool ValidPattern(const std::string& pattern) {
-  if (!RepeatCountsFit(pattern)) return false;
-  try {
-    std::regex re(pattern, std::regex::ECMAScript);
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 bool ValidFilePath(std::string_view path) {
   return path.size() >= 2 && path.size() <= 4096 && path.front() == '/' && path.back() != '/' &&
          path.find('\0') == std::string_view::npos;
@@ -203,7 +153,8 @@ const std::vector<std::string>& KnownOptionNames() {
       "http_listen",     "request_timeout",    "device_timeout",       "symbol_expiry",
       "latency_buckets", "quantile_window",    "ranking_min_requests", "max_devices",
       "max_symbols",     "per_device_metrics", "device_id_pattern",    "http_auth_file",
-      "http_tls_cert",   "http_tls_key",       "bridge_clients",       "bridged_publishes"};
+      "http_tls_cert",   "http_tls_key",       "bridge_clients",       "bridged_publishes",
+      "ring_size",       "companion_path"};
   return kNames;
 }
 
@@ -244,11 +195,11 @@ OptionResult ApplyOption(std::string_view name, std::string_view value, Config* 
     ok = ParseBool(value, &config->per_device_metrics);
     accepted = "true or false";
   } else if (name == "device_id_pattern") {
-    ok = !value.empty() && value.size() <= 1024 && ValidPattern(std::string(value));
+    // Only the shape here: the companion compiles it (DeviceIdMatcher::Check),
+    // so that the broker never links a regular expression library.
+    ok = !value.empty() && value.size() <= kMaxDevicePatternBytes;
     if (ok) config->device_id_pattern = std::string(value);
-    accepted =
-        "a non-empty ECMAScript regular expression, repetition counts and backreferences up to "
-        "9999";
+    accepted = kDevicePatternAccepted;
   } else if (name == "http_auth_file" || name == "http_tls_cert" || name == "http_tls_key") {
     // Only the path's shape here; the file is read and checked at init, as
     // the user the broker dropped privileges to (src/http/http_security.h).
@@ -261,6 +212,16 @@ OptionResult ApplyOption(std::string_view name, std::string_view value, Config* 
       *field = std::string(value);
     }
     accepted = "an absolute path to a file the mosquitto user can read";
+  } else if (name == "ring_size") {
+    ok = ParseUnsigned(value, &config->ring_size_mib) && config->ring_size_mib >= 1 &&
+         config->ring_size_mib <= 256;
+    accepted = "MiB, an integer from 1 to 256";
+  } else if (name == "companion_path") {
+    // The file itself is checked by the plugin at init (it must exist and be
+    // executable by the user the broker runs as).
+    ok = ValidFilePath(value);
+    if (ok) config->companion_path = std::string(value);
+    accepted = "the absolute path of the tkmprom-companion executable";
   } else if (name == "bridge_clients") {
     ok = config->bridge_clients.Parse(value);
     accepted =

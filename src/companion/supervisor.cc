@@ -8,75 +8,73 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
-#include "src/companion/companion.h"
+#include "src/common/process_spawn.h"
+#include "src/companion/watchdog.h"
+#include "src/ring/log_pipe.h"
+#include "src/ring/shared_region.h"
 
 namespace tkmprom {
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
-volatile pid_t g_child = 0;
+volatile sig_atomic_t g_reload = 0;
 
-void OnStop(int) {
-  g_stop = 1;
-  const pid_t child = g_child;
-  if (child > 0) kill(child, SIGTERM);
-}
+void OnStop(int) { g_stop = 1; }
+void OnReload(int) { g_reload = 1; }
 
-// Sleeps unless a stop signal arrives.
+constexpr int kPollMs = 100;
+// A companion that ran this long had a one-off failure, not a crash loop.
+constexpr int64_t kStableRunNs = int64_t{60} * 1000000000;
+
 void SleepMillis(int ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};
-  while (!g_stop && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
+  nanosleep(&ts, nullptr);  // a signal ends it early: the loop looks again
 }
 
-[[noreturn]] void SupervisorMain(const ForkContext& context) {
-  struct sigaction sa;
-  std::memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = OnStop;
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
+void Log(LogLevel level, const std::string& text) { WriteLogLine(kLogFd, level, text); }
 
-  SpscRing log(context.region->supervisor_log_header(), context.region->supervisor_log_data());
-  SharedCounters& counters = context.region->counters();
-  int failures = 0;
-  bool first = true;
-  while (!g_stop) {
-    const pid_t self = getpid();
-    const pid_t pid = fork();
-    if (pid == 0) {
-      PrepareChild(self, context.listen_fd, "tkmprom");
-      _exit(RunCompanion(context));
-    }
-    if (pid < 0) {
-      WriteLog(&log, LogLevel::kError,
-               std::string("tkmprom: cannot fork the companion: ") + std::strerror(errno));
-      SleepMillis(RestartBackoffMillis(++failures));
-      continue;
-    }
-    if (!first) BumpSingleWriter(counters.companion_restarts);
-    first = false;
-    g_child = pid;
-    const int64_t started = MonotonicNanos();
+// Runs one companion until it ends (or the supervisor stops); returns how it
+// ended.
+RestartReason Supervise(pid_t pid, SharedRegion* region, Watchdog* watchdog, int* exit_status) {
+  RingHeader* ring = region->message_ring_header();
+  std::atomic<uint64_t>& progress = region->counters().engine_progress;
+  watchdog->Reset(MonotonicNanos());
+  bool killed_for_hang = false;
+  for (;;) {
     int status = 0;
-    pid_t r;
-    while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR && !g_stop) {
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      *exit_status = status;
+      if (killed_for_hang) return RestartReason::kHung;
+      if (WIFEXITED(status) && WEXITSTATUS(status) == kExitBadConfig) return RestartReason::kExit;
+      Log(LogLevel::kWarning,
+          "tkmprom: companion (pid " + std::to_string(pid) + ") " + DescribeWaitStatus(status));
+      return WIFSIGNALED(status) ? RestartReason::kSignal : RestartReason::kExit;
     }
-    if (r != pid) {
-      // Stopping: the handler forwarded SIGTERM; make sure the child is gone.
-      status = StopAndReap(pid, 2000);
+    if (g_stop) {
+      StopAndReap(pid, 3000);
+      return RestartReason::kExit;
     }
-    g_child = 0;
-    if (g_stop) break;
-    // A companion that ran a while had a one-off failure, not a crash loop.
-    if (MonotonicNanos() - started > int64_t{60} * 1000000000) failures = 0;
-    const int backoff = RestartBackoffMillis(++failures);
-    WriteLog(&log, LogLevel::kWarning,
-             "tkmprom: companion (pid " + std::to_string(pid) + ") " + DescribeWaitStatus(status) +
-                 "; restarting it in " + std::to_string(backoff) + " ms");
-    SleepMillis(backoff);
+    if (g_reload) {
+      g_reload = 0;
+      kill(pid, SIGHUP);
+    }
+    const bool waiting =
+        ring->head.load(std::memory_order_acquire) != ring->tail.load(std::memory_order_acquire);
+    const int64_t now = MonotonicNanos();
+    if (!killed_for_hang &&
+        watchdog->Check(now, progress.load(std::memory_order_relaxed), waiting)) {
+      Log(LogLevel::kWarning, "tkmprom: companion (pid " + std::to_string(pid) +
+                                  ") made no progress for " +
+                                  std::to_string(watchdog->StalledNs(now) / 1000000000) +
+                                  " s while observations waited; replacing it");
+      kill(pid, SIGKILL);
+      killed_for_hang = true;
+    }
+    SleepMillis(kPollMs);
   }
-  _exit(0);
 }
 
 }  // namespace
@@ -86,18 +84,69 @@ int RestartBackoffMillis(int consecutive_failures) {
   return std::min(1000 << shift, 30000);
 }
 
-pid_t StartSupervisor(const ForkContext& context, std::string* error) {
-  const pid_t broker = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    *error = std::string("fork failed: ") + std::strerror(errno);
-    return -1;
+int RunSupervisor(const ChildArgs& args) {
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = OnStop;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sa.sa_handler = OnReload;
+  sigaction(SIGHUP, &sa, nullptr);
+
+  std::string error;
+  std::unique_ptr<SharedRegion> region = SharedRegion::Attach(kRingFd, args.ring_bytes, &error);
+  if (!region) {
+    Log(LogLevel::kError, "tkmprom: supervisor: " + error);
+    return 1;
   }
-  if (pid == 0) {
-    PrepareChild(broker, context.listen_fd, "tkmprom-sup");
-    SupervisorMain(context);
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) {
+    Log(LogLevel::kError, "tkmprom: supervisor cannot find its own executable");
+    return 1;
   }
-  return pid;
+  const std::string exe(self, static_cast<size_t>(n));
+  ChildArgs child = args;
+  child.role = ChildArgs::Role::kCompanion;
+  child.parent = getpid();
+  SharedCounters& counters = region->counters();
+  Watchdog watchdog;
+  int failures = 0;
+  bool ready_fd_open = args.ready;
+  while (!g_stop) {
+    child.ready = ready_fd_open;
+    const pid_t pid =
+        SpawnChild(exe, ChildArgv(child),
+                   {kOptionsFd, kRingFd, kListenFd, kLogFd, ready_fd_open ? kReadyFd : -1}, &error);
+    if (ready_fd_open) {
+      // Only the first companion answers the broker's init; once it has the
+      // pipe, the broker sees its end (EOF) when that companion ends.
+      close(kReadyFd);
+      ready_fd_open = false;
+    }
+    if (pid < 0) {
+      Log(LogLevel::kError, "tkmprom: " + error);
+      SleepMillis(RestartBackoffMillis(++failures));
+      continue;
+    }
+    const bool answers_init = child.ready;
+    const int64_t started = MonotonicNanos();
+    int status = 0;
+    const RestartReason reason = Supervise(pid, region.get(), &watchdog, &status);
+    if (g_stop) break;
+    // The broker's init failed with the companion's line: nothing to keep up.
+    if (answers_init && WIFEXITED(status) && WEXITSTATUS(status) == kExitBadConfig) return 1;
+    if (MonotonicNanos() - started > kStableRunNs) failures = 0;
+    // A hung companion was already given its 10 s; the others get a pause
+    // that grows while they keep failing.
+    const int backoff = reason == RestartReason::kHung ? 0 : RestartBackoffMillis(++failures);
+    Log(LogLevel::kWarning, std::string("tkmprom: restarting the companion (reason ") +
+                                RestartReasonName(reason) + ") in " + std::to_string(backoff) +
+                                " ms");
+    for (int waited = 0; waited < backoff && !g_stop; waited += kPollMs) SleepMillis(kPollMs);
+    BumpSingleWriter(counters.companion_restarts[static_cast<int>(reason)]);
+  }
+  return 0;
 }
 
 }  // namespace tkmprom

@@ -1,25 +1,22 @@
-// The supervisor: a tiny process the plugin forks at init, while the broker
-// is still small, that forks the companion and restarts it with backoff when
-// it dies. Restarting from here spares the busy broker a fork of its large
-// address space and needs no broker tick.
+// The supervisor: `tkmprom-companion --supervise`, a small process the
+// broker starts at init (and again if it dies) that starts the companion
+// (`--serve`), replaces it when it exits, is killed or hangs, counts each
+// replacement by reason in shared memory, and passes SIGHUP on. The broker
+// thereby needs neither a fork of its own large image nor its tick to keep
+// the companion running.
 //
-// Thread safety: StartSupervisor runs on the broker's thread; everything else
-// runs in the single-threaded supervisor process.
+// Thread safety: single-threaded process.
 #ifndef TKMPROM_COMPANION_SUPERVISOR_H_
 #define TKMPROM_COMPANION_SUPERVISOR_H_
 
-#include <sys/types.h>
-
-#include <string>
-
-#include "src/companion/process.h"
+#include "src/companion/child_process.h"
 
 namespace tkmprom {
 
-// Forks the supervisor; returns its pid, or -1 and *error.
-pid_t StartSupervisor(const ForkContext& context, std::string* error);
+// Runs until SIGTERM/SIGINT (or the broker's death); returns the exit status.
+int RunSupervisor(const ChildArgs& args);
 
-// Backoff before the n-th consecutive restart (n >= 1): 1 s, 2 s, 4 s, ... 30 s.
+// Pause before the n-th consecutive restart (n >= 1): 1 s, 2 s, 4 s, ... 30 s.
 int RestartBackoffMillis(int consecutive_failures);
 
 }  // namespace tkmprom

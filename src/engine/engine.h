@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "src/common/restart_reason.h"
 #include "tkmprom/config.h"
 #include "tkmprom/message_kind.h"
 #include "tkmprom/snapshot.h"
@@ -41,7 +42,7 @@ struct PluginCounters {
   uint64_t received[kMessageKindCount] = {};  // per MessageKind, counted by the hook
   uint64_t bridged[kMessageKindCount] = {};   // the same, for publishes over a bridge
   uint64_t observations_dropped = 0;
-  uint64_t companion_restarts = 0;
+  uint64_t companion_restarts[kRestartReasonCount] = {};  // by RestartReason
   std::string version;
   std::string mosquitto_version;
 };

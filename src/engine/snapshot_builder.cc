@@ -332,9 +332,14 @@ void AddPluginFamilies(const EngineTables& t, const PluginCounters& p, Snapshot*
   Push(Add(snap, "tickrmeter_observations_dropped", MetricType::kCounter,
            "Publishes the broker could not hand to the companion (ring full, companion down)."),
        "_total", {}, static_cast<double>(p.observations_dropped));
-  Push(Add(snap, "tickrmeter_companion_restarts", MetricType::kCounter,
-           "Times the broker restarted a dead companion."),
-       "_total", {}, static_cast<double>(p.companion_restarts));
+  MetricFamily& restarts =
+      Add(snap, "tickrmeter_companion_restarts", MetricType::kCounter,
+          "Times the companion was replaced, by reason: exit (it exited), signal (it was "
+          "killed), hung (its engine made no progress for 10 s while observations waited).");
+  for (int r = 0; r < kRestartReasonCount; ++r) {
+    Push(restarts, "_total", {{"reason", RestartReasonName(static_cast<RestartReason>(r))}},
+         static_cast<double>(p.companion_restarts[r]));
+  }
   Push(Add(snap, "tickrmeter_build_info", MetricType::kGauge, "Build information; always 1."), "",
        {{"version", p.version}, {"mosquitto_version", p.mosquitto_version}}, 1);
 }

@@ -27,6 +27,13 @@
 namespace tkmprom {
 namespace {
 
+// CLOCK_MONOTONIC nanoseconds (libstdc++'s steady_clock reads it).
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 constexpr unsigned kThreadPoolSize = 2;
 constexpr char kRealm[] = "tkmprom";
 
@@ -213,13 +220,29 @@ struct HttpServer::Handlers {
 
   static MHD_Result Route(HttpServer* server, MHD_Connection* connection, std::string_view url) {
     if (url == "/metrics") return Metrics(server, connection);
-    if (url == "/healthz") return QueueCopy(connection, MHD_HTTP_OK, "ok\n", kTextPlain);
+    if (url == "/healthz") return Health(server, connection);
     if (url == "/") return Status(server, connection);
     if (url == "/api/v1/symbols/slowest") return Slowest(server, connection);
     if (url.substr(0, sizeof(kDevicesPrefix) - 1) == kDevicesPrefix) {
       return Device(server, connection, url.substr(sizeof(kDevicesPrefix) - 1));
     }
     return QueueCopy(connection, MHD_HTTP_NOT_FOUND, "not found\n", kTextPlain);
+  }
+
+  // 200 "ok", or 503 with the reason while the engine thread is stalled
+  // (plugin-contract.md §7.1): its loop runs every few milliseconds, so a
+  // loop older than kStalledAfterNs means it hangs.
+  static MHD_Result Health(HttpServer* server, MHD_Connection* connection) {
+    const std::atomic<int64_t>* liveness = server->liveness_.load(std::memory_order_acquire);
+    if (liveness != nullptr) {
+      const int64_t stalled_ns = SteadyNanos() - liveness->load(std::memory_order_relaxed);
+      if (stalled_ns > kStalledAfterNs) {
+        return QueueCopy(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
+                         "engine stalled " + std::to_string(stalled_ns / 1000000000) + " s\n",
+                         kTextPlain);
+      }
+    }
+    return QueueCopy(connection, MHD_HTTP_OK, "ok\n", kTextPlain);
   }
 
   static MHD_Result NoSnapshot(MHD_Connection* connection) {
@@ -229,9 +252,7 @@ struct HttpServer::Handlers {
   }
 
   static MHD_Result Metrics(HttpServer* server, MHD_Connection* connection) {
-    server->scrape_schedule_.OnScrape(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          std::chrono::steady_clock::now().time_since_epoch())
-                                          .count());
+    server->scrape_schedule_.OnScrape(SteadyNanos());
     std::shared_ptr<const Snapshot> snapshot = server->holder_->Get();
     if (snapshot == nullptr) return NoSnapshot(connection);
     ExpositionFormat format =
@@ -310,6 +331,32 @@ HttpServer::HttpServer(const Config& config, SnapshotHolder* holder, const HttpS
       auth_(security.AuthEnabled() ? std::make_unique<BasicAuth>(security.users) : nullptr) {}
 
 HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::set_liveness(const std::atomic<int64_t>* last_loop_ns) {
+  liveness_.store(last_loop_ns, std::memory_order_release);
+}
+
+std::string HttpServer::Reload(const HttpSecurity& security) {
+  const int listen_fd = listen_fd_;
+  if (daemon_ == nullptr || listen_fd < 0) return "the HTTP server is not running";
+  // The daemon reads the certificate and the users only while it starts, so
+  // a reload is a restart on the same socket: connections waiting to be
+  // accepted wait in the kernel meanwhile; requests in flight are finished.
+  Stop();
+  std::string old_cert = tls_cert_pem_;
+  std::string old_key = tls_key_pem_;
+  std::unique_ptr<BasicAuth> old_auth = std::move(auth_);
+  tls_cert_pem_ = security.tls_cert_pem;
+  tls_key_pem_ = security.tls_key_pem;
+  auth_ = security.AuthEnabled() ? std::make_unique<BasicAuth>(security.users) : nullptr;
+  std::string error = Start(listen_fd);
+  if (error.empty()) return "";
+  tls_cert_pem_ = std::move(old_cert);
+  tls_key_pem_ = std::move(old_key);
+  auth_ = std::move(old_auth);
+  const std::string again = Start(listen_fd);
+  return error + (again.empty() ? "" : "; and the previous credentials failed too: " + again);
+}
 
 std::string HttpServer::Start(int listen_fd) {
   if (daemon_ != nullptr) return "HTTP server already started";

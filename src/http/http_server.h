@@ -69,6 +69,18 @@ class HttpServer {
   // Returns "" on success, else one error line.
   std::string Start(int listen_fd);
 
+  // /healthz answers 503 "engine stalled N s" while *last_loop_ns (a
+  // CLOCK_MONOTONIC time the engine thread stores every loop) is more than
+  // kStalledAfterNs old. Null (the default): always 200. Any thread; the
+  // atomic must outlive the server.
+  void set_liveness(const std::atomic<int64_t>* last_loop_ns);
+  static constexpr int64_t kStalledAfterNs = int64_t{10} * 1000000000;
+
+  // Serves with new credentials and certificate (SIGHUP): a restart of the
+  // daemon on the same socket. On failure the previous ones stay and the
+  // error line is returned; "" on success. Called by the owning thread.
+  std::string Reload(const HttpSecurity& security);
+
   // Stops accepting, finishes or drops the open connections, joins
   // libmicrohttpd's threads. The caller's socket stays open and listening
   // (its blocking mode is restored). Idempotent.
@@ -92,11 +104,14 @@ class HttpServer {
   const double quantile_window_s_;  // the status page names it
   SnapshotHolder* const holder_;
   const HttpLimits limits_;
-  const std::string tls_cert_pem_;  // "" : plain HTTP
-  const std::string tls_key_pem_;
+  // Replaced only by Reload(), while the daemon is stopped.
+  std::string tls_cert_pem_;  // "" : plain HTTP
+  std::string tls_key_pem_;
   std::unique_ptr<BasicAuth> auth_;  // null: no authentication
   MetricsCache cache_;
   ScrapeSchedule scrape_schedule_;
+
+  std::atomic<const std::atomic<int64_t>*> liveness_{nullptr};
 
   MHD_Daemon* daemon_ = nullptr;
   int listen_fd_ = -1;       // the caller's socket

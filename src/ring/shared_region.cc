@@ -1,6 +1,8 @@
 #include "src/ring/shared_region.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -15,43 +17,82 @@ size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
 }  // namespace
 
-std::unique_ptr<SharedRegion> SharedRegion::Create(uint64_t message_ring_bytes,
-                                                   std::string* error) {
-  if (message_ring_bytes < 4096 || (message_ring_bytes & (message_ring_bytes - 1)) != 0) {
-    *error = "message ring size must be a power of two of at least 4096 bytes";
-    return nullptr;
-  }
-  // [counters][3 ring headers][message data][supervisor log][companion log]
-  const size_t meta = RoundUp(sizeof(SharedCounters) + 3 * sizeof(RingHeader), kPage);
-  const size_t size = meta + message_ring_bytes + 2 * kLogRingBytes;
-  void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+// [counters][ring header] rounded to a page, then the ring's data.
+size_t SharedRegion::MetaBytes() {
+  return RoundUp(RoundUp(sizeof(SharedCounters), alignof(RingHeader)) + sizeof(RingHeader), kPage);
+}
+
+bool SharedRegion::Map(int fd, uint64_t ring_bytes, std::string* error) {
+  const size_t size = MetaBytes() + ring_bytes;
+  void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {
     *error = std::string("mmap of the shared ring failed: ") + std::strerror(errno);
+    return false;
+  }
+  fd_ = fd;
+  base_ = base;
+  size_ = size;
+  ring_bytes_ = ring_bytes;
+  char* p = static_cast<char*>(base);
+  counters_ = reinterpret_cast<SharedCounters*>(p);
+  message_header_ =
+      reinterpret_cast<RingHeader*>(p + RoundUp(sizeof(SharedCounters), alignof(RingHeader)));
+  message_data_ = p + MetaBytes();
+  return true;
+}
+
+std::unique_ptr<SharedRegion> SharedRegion::Create(uint64_t message_ring_bytes,
+                                                   std::string* error) {
+  if (!SpscRing::ValidCapacity(message_ring_bytes)) {
+    *error = "message ring size must be a power of two from 4096 bytes to 4 GiB";
+    return nullptr;
+  }
+  const int fd = memfd_create("tkmprom-ring", MFD_CLOEXEC);
+  if (fd < 0) {
+    *error = std::string("memfd_create for the shared ring failed: ") + std::strerror(errno);
+    return nullptr;
+  }
+  if (ftruncate(fd, static_cast<off_t>(MetaBytes() + message_ring_bytes)) != 0) {
+    *error = std::string("sizing the shared ring failed: ") + std::strerror(errno);
+    close(fd);
     return nullptr;
   }
   std::unique_ptr<SharedRegion> region(new SharedRegion());
-  region->base_ = base;
-  region->size_ = size;
-  char* p = static_cast<char*>(base);
-  region->counters_ = new (p) SharedCounters();
-  for (auto& c : region->counters_->received) c.store(0, std::memory_order_relaxed);
-  region->counters_->dropped.store(0, std::memory_order_relaxed);
-  region->counters_->companion_restarts.store(0, std::memory_order_relaxed);
-  char* headers = p + RoundUp(sizeof(SharedCounters), alignof(RingHeader));
-  region->message_header_ = new (headers) RingHeader();
-  region->supervisor_log_header_ = new (headers + sizeof(RingHeader)) RingHeader();
-  region->companion_log_header_ = new (headers + 2 * sizeof(RingHeader)) RingHeader();
-  region->message_data_ = p + meta;
-  region->supervisor_log_data_ = region->message_data_ + message_ring_bytes;
-  region->companion_log_data_ = region->supervisor_log_data_ + kLogRingBytes;
-  SpscRing::Init(region->message_header_, message_ring_bytes);
-  SpscRing::Init(region->supervisor_log_header_, kLogRingBytes);
-  SpscRing::Init(region->companion_log_header_, kLogRingBytes);
+  if (!region->Map(fd, message_ring_bytes, error)) {
+    close(fd);
+    return nullptr;
+  }
+  // A new memfd reads as zeros: constructing in place only makes it official.
+  new (region->counters_) SharedCounters();
+  new (region->message_header_) RingHeader();
+  SpscRing::Init(region->message_header_);
+  return region;
+}
+
+std::unique_ptr<SharedRegion> SharedRegion::Attach(int fd, uint64_t message_ring_bytes,
+                                                   std::string* error) {
+  struct stat st;
+  if (!SpscRing::ValidCapacity(message_ring_bytes)) {
+    *error = "invalid message ring size";
+    return nullptr;
+  }
+  if (fstat(fd, &st) != 0) {
+    *error = std::string("the shared ring's descriptor is unusable: ") + std::strerror(errno);
+    return nullptr;
+  }
+  if (static_cast<uint64_t>(st.st_size) != MetaBytes() + message_ring_bytes) {
+    *error = "the shared ring has " + std::to_string(st.st_size) + " bytes, expected " +
+             std::to_string(MetaBytes() + message_ring_bytes);
+    return nullptr;
+  }
+  std::unique_ptr<SharedRegion> region(new SharedRegion());
+  if (!region->Map(fd, message_ring_bytes, error)) return nullptr;
   return region;
 }
 
 SharedRegion::~SharedRegion() {
   if (base_ != nullptr) munmap(base_, size_);
+  if (fd_ >= 0) close(fd_);
 }
 
 bool WriteObservation(SpscRing* ring, MessageKind kind, int64_t timestamp_ns,
@@ -96,7 +137,11 @@ bool DecodeObservation(const char* data, uint32_t size, ObservationView* out) {
   if (size < sizeof(h)) return false;
   std::memcpy(&h, data, sizeof(h));
   const uint64_t need = uint64_t{sizeof(h)} + h.client_id_len + h.topic_len + h.payload_len;
-  if (need != size || h.kind >= kMessageKindCount || h.payload_len > h.payload_size) return false;
+  if (need != size || h.kind >= kMessageKindCount || h.payload_len > h.payload_size ||
+      h.payload_len > kMaxPayloadBytes || h.topic_len > kMaxTopicBytes ||
+      h.client_id_len > kMaxClientIdBytes) {
+    return false;
+  }
   const char* p = data + sizeof(h);
   out->kind = static_cast<MessageKind>(h.kind);
   out->flags = h.flags;
@@ -107,25 +152,6 @@ bool DecodeObservation(const char* data, uint32_t size, ObservationView* out) {
   out->topic = std::string_view(p, h.topic_len);
   p += h.topic_len;
   out->payload = std::string_view(p, h.payload_len);
-  return true;
-}
-
-bool WriteLog(SpscRing* ring, LogLevel level, std::string_view text) {
-  if (text.size() > 1000) text = text.substr(0, 1000);
-  char* out = ring->BeginWrite(static_cast<uint32_t>(1 + text.size()));
-  if (out == nullptr) return false;
-  out[0] = static_cast<char>(level);
-  std::memcpy(out + 1, text.data(), text.size());
-  ring->CommitWrite();
-  return true;
-}
-
-bool DecodeLog(const char* data, uint32_t size, LogLevel* level, std::string_view* text) {
-  if (size < 1 || static_cast<uint8_t>(data[0]) > static_cast<uint8_t>(LogLevel::kError)) {
-    return false;
-  }
-  *level = static_cast<LogLevel>(data[0]);
-  *text = std::string_view(data + 1, size - 1);
   return true;
 }
 

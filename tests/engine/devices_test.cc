@@ -289,7 +289,7 @@ TEST(DevicesTest, PluginSeriesExportedFromStart) {
   p.version = "1.2.3";
   p.mosquitto_version = "2.0.11";
   p.observations_dropped = 4;
-  p.companion_restarts = 1;
+  p.companion_restarts[static_cast<int>(RestartReason::kHung)] = 1;
   auto s = h.Snap(p);
   EXPECT_EQ(h.Samples("tickrmeter_messages_total").size(), 11u);
   EXPECT_EQ(h.Samples(kInvalid).size(), 16u);
@@ -298,7 +298,12 @@ TEST(DevicesTest, PluginSeriesExportedFromStart) {
     EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_tracking_dropped_total", {{"table", table}}), 0);
   }
   EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_observations_dropped_total", {}), 4);
-  EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_companion_restarts_total", {}), 1);
+  EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_companion_restarts_total", {{"reason", "hung"}}),
+            1);
+  for (const char* reason : {"exit", "signal"}) {
+    EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_companion_restarts_total", {{"reason", reason}}),
+              0);
+  }
   EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_build_info",
                                 {{"version", "1.2.3"}, {"mosquitto_version", "2.0.11"}}),
             1);

@@ -9,6 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+
 #include <algorithm>
 #include <atomic>
 #include <limits>
@@ -199,6 +202,39 @@ TEST_F(HttpServerTest, Healthz) {
   TestHttpResponse r = Get("/healthz");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "ok\n");
+}
+
+// The engine thread stores its loop time; /healthz tells a stalled engine
+// (plugin-contract.md §7.1) from a live one.
+TEST_F(HttpServerTest, HealthzAnswers503WhileTheEngineIsStalled) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  std::atomic<int64_t> last_loop_ns{now};
+  server_->set_liveness(&last_loop_ns);
+  EXPECT_EQ(Get("/healthz").status, 200);
+  last_loop_ns.store(now - int64_t{12} * 1000000000);
+  TestHttpResponse r = Get("/healthz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "engine stalled 12 s\n");
+  last_loop_ns.store(now - int64_t{9} * 1000000000);
+  EXPECT_EQ(Get("/healthz").status, 200);
+  server_->set_liveness(nullptr);
+}
+
+// SIGHUP's reload restarts the daemon on the same socket with new users.
+TEST_F(HttpServerTest, ReloadServesWithTheNewUsersOnTheSameSocket) {
+  Publish(MakeSnapshot(1, 1));
+  ASSERT_EQ(Get("/metrics").status, 200);
+  HttpSecurity security;
+  // bcrypt of "pw" at cost 4 (htpasswd -nbB -C 4 u pw).
+  security.users = {{"u", "$2y$04$YyUqldVBF3bEPegVk.tvROnVv4wLtznqpFFgiOdkw3RmNEZUeyL.O"}};
+  ASSERT_EQ(server_->Reload(security), "");
+  EXPECT_EQ(Get("/metrics").status, 401);
+  EXPECT_EQ(Get("/metrics", {"Authorization: Basic dTpwdw=="}).status, 200);
+  EXPECT_EQ(Get("/healthz").status, 200);
+  ASSERT_EQ(server_->Reload(HttpSecurity()), "");
+  EXPECT_EQ(Get("/metrics").status, 200);
 }
 
 TEST_F(HttpServerTest, LandingPage) {

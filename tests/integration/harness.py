@@ -3,6 +3,10 @@ MQTT client (paho) and real HTTP scrapes.
 
 Environment (set by meson): TKMPROM_PLUGIN (the built tkmprom.so),
 MOSQUITTO (the broker binary), PROMTOOL and PROMETHEUS (optional).
+From the caller (scripts/test-matrix): TKMPROM_MOSQUITTO, a broker binary
+that wins over MOSQUITTO (meson's test environment wins over the caller's);
+TKMPROM_PLUGIN_DIRECTIVE, `plugin` (default) or `global_plugin` (mosquitto
+2.1), the directive that loads the plugin when not per listener.
 
 For a sanitizer-built plugin (scripts/test-hardening), TKMPROM_BROKER_PRELOAD
 names the sanitizer runtime (libasan or libtsan) to preload into the
@@ -29,7 +33,12 @@ import urllib.request
 import paho.mqtt.client as mqtt
 
 PLUGIN = os.environ.get("TKMPROM_PLUGIN", "")
-MOSQUITTO = os.environ.get("MOSQUITTO", shutil.which("mosquitto") or "/usr/sbin/mosquitto")
+MOSQUITTO = (os.environ.get("TKMPROM_MOSQUITTO") or
+             os.environ.get("MOSQUITTO", shutil.which("mosquitto") or "/usr/sbin/mosquitto"))
+PLUGIN_DIRECTIVE = os.environ.get("TKMPROM_PLUGIN_DIRECTIVE") or "plugin"
+if PLUGIN_DIRECTIVE not in ("plugin", "global_plugin"):
+    raise SystemExit("TKMPROM_PLUGIN_DIRECTIVE must be plugin or global_plugin, not %r"
+                     % PLUGIN_DIRECTIVE)
 PROMTOOL = os.environ.get("PROMTOOL", shutil.which("promtool") or "")
 PROMETHEUS = os.environ.get("PROMETHEUS", shutil.which("prometheus") or "/usr/bin/prometheus")
 BROKER_PRELOAD = os.environ.get("TKMPROM_BROKER_PRELOAD", "")
@@ -82,6 +91,17 @@ def series(metrics, name):
     return {k[1]: v for k, v in metrics.items() if k[0] == name}
 
 
+def restarts(metrics, reason=None):
+    """tickrmeter_companion_restarts_total: of one reason (exit, signal,
+    hung), or summed over all; None when the family is missing."""
+    found = {dict(k).get("reason"): v for k, v in series(metrics, "tickrmeter_companion_restarts_total").items()}
+    if not found:
+        return None
+    if reason is not None:
+        return found.get(reason)
+    return sum(found.values())
+
+
 def stop_process(proc, timeout):
     """SIGTERM to a child still running, SIGKILL after `timeout` seconds; reaps it."""
     if proc.poll() is not None:
@@ -109,7 +129,10 @@ class Broker:
         lines = ["per_listener_settings true"] if per_listener else ["allow_anonymous true"]
         lines += ["user root", "log_type all", "log_dest file %s/mosquitto.log" % self.dir,
                   "persistence false"]
-        plugin_lines = ["plugin %s" % PLUGIN] + [
+        # global_plugin (2.1) loads the plugin once for all listeners; per
+        # listener it stays `plugin`, under each listener.
+        directive = "plugin" if per_listener else PLUGIN_DIRECTIVE
+        plugin_lines = ["%s %s" % (directive, PLUGIN)] + [
             "plugin_opt_%s %s" % (k, v) for k, v in self.options.items()] if plugin else []
         if per_listener:
             # Each listener loads the plugin: init runs once per listener.
@@ -297,6 +320,22 @@ class Broker:
         except AssertionError:
             raise AssertionError("%s%r is %r, expected %r" % (
                 name, labels, value(state.get("m", {}), name, **labels), expected))
+        return state["m"]
+
+    def wait_restarts(self, expected, reason=None, timeout=DEFAULT_WAIT_S):
+        """Waits until restarts(reason) == expected; returns all metrics."""
+        state = {}
+
+        def check():
+            state["m"] = self.metrics()
+            return restarts(state["m"], reason) == expected
+
+        try:
+            wait_until(check, timeout=timeout, interval=0.2,
+                       what="companion restarts (%s) == %r" % (reason or "all", expected))
+        except AssertionError:
+            raise AssertionError("companion restarts (%s) are %r, expected %r" % (
+                reason or "all", restarts(state.get("m", {}), reason), expected))
         return state["m"]
 
     # --- MQTT ---------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstring>
 #include <string>
 #include <thread>
@@ -14,10 +16,13 @@ namespace {
 
 class RingFixture {
  public:
-  explicit RingFixture(uint64_t capacity) : data_(capacity) { SpscRing::Init(&header_, capacity); }
-  SpscRing Make() { return SpscRing(&header_, data_.data()); }
+  explicit RingFixture(uint64_t capacity) : capacity_(capacity), data_(capacity) {
+    SpscRing::Init(&header_);
+  }
+  SpscRing Make() { return SpscRing(&header_, data_.data(), capacity_); }
 
  private:
+  uint64_t capacity_;
   RingHeader header_;
   std::vector<char> data_;
 };
@@ -175,7 +180,7 @@ TEST(ObservationRecordTest, RoundTripsAndTruncatesPayload) {
   std::string error;
   auto region = SharedRegion::Create(1 << 16, &error);
   ASSERT_NE(region, nullptr) << error;
-  SpscRing ring(region->message_ring_header(), region->message_ring_data());
+  SpscRing ring = region->MessageRing();
   const std::string payload = R"({"type":"UPDATE","device":"A1B2C3D4E5F6"})";
   ASSERT_TRUE(WriteObservation(&ring, MessageKind::kStockRequest, 42, "A1B2C3D4E5F6",
                                "STOCKPRICEUPDATE", payload.data(),
@@ -225,18 +230,37 @@ TEST(ObservationRecordTest, RejectsMalformedRecords) {
   EXPECT_FALSE(DecodeObservation(buf, sizeof(buf), &v));
 }
 
-TEST(LogRecordTest, RoundTrips) {
-  RingFixture f(4096);
-  SpscRing ring = f.Make();
-  ASSERT_TRUE(WriteLog(&ring, LogLevel::kWarning, "companion restarted"));
-  const char* data;
-  uint32_t size;
-  ASSERT_TRUE(ring.Peek(&data, &size));
-  LogLevel level;
-  std::string_view text;
-  ASSERT_TRUE(DecodeLog(data, size, &level, &text));
-  EXPECT_EQ(level, LogLevel::kWarning);
-  EXPECT_EQ(text, "companion restarted");
+TEST(ObservationRecordTest, RejectsLengthsOverTheProducersCaps) {
+  ObservationRecordHeader h{};
+  h.topic_len = kMaxTopicBytes + 1;
+  std::vector<char> buf(sizeof(h) + h.topic_len);
+  std::memcpy(buf.data(), &h, sizeof(h));
+  ObservationView v;
+  EXPECT_FALSE(DecodeObservation(buf.data(), static_cast<uint32_t>(buf.size()), &v));
+  h.topic_len = kMaxTopicBytes;
+  std::memcpy(buf.data(), &h, sizeof(h));
+  EXPECT_TRUE(DecodeObservation(buf.data(), static_cast<uint32_t>(buf.size() - 1), &v));
+}
+
+TEST(SharedRegionTest, AttachSeesWhatCreateWroteAndRefusesAnotherSize) {
+  std::string error;
+  auto region = SharedRegion::Create(1 << 16, &error);
+  ASSERT_NE(region, nullptr) << error;
+  StoreCounter(region->counters().dropped, 7);
+  const int fd = dup(region->fd());
+  auto attached = SharedRegion::Attach(fd, 1 << 16, &error);
+  ASSERT_NE(attached, nullptr) << error;
+  EXPECT_EQ(attached->counters().dropped.load(), 7u);
+  SpscRing producer = region->MessageRing();
+  SpscRing consumer = attached->MessageRing();
+  ASSERT_TRUE(Write(&producer, "through the memfd"));
+  std::string s;
+  ASSERT_TRUE(Read(&consumer, &s));
+  EXPECT_EQ(s, "through the memfd");
+  const int fd2 = dup(region->fd());
+  EXPECT_EQ(SharedRegion::Attach(fd2, 1 << 17, &error), nullptr);
+  EXPECT_NE(error.find("expected"), std::string::npos) << error;
+  close(fd2);
 }
 
 }  // namespace

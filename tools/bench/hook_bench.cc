@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "src/companion/process.h"
+#include "src/common/monotonic_clock.h"
 #include "src/ring/shared_region.h"
 #include "tkmprom/config.h"
 #include "tkmprom/topic.h"
@@ -40,8 +40,8 @@ std::vector<Publish> FleetMix() {
 void BM_HookPerPublish(benchmark::State& state) {
   std::string error;
   auto region = SharedRegion::Create(SharedRegion::kDefaultMessageRingBytes, &error);
-  SpscRing producer(region->message_ring_header(), region->message_ring_data());
-  SpscRing consumer(region->message_ring_header(), region->message_ring_data());
+  SpscRing producer = region->MessageRing();
+  SpscRing consumer = region->MessageRing();
   const std::vector<Publish> mix = FleetMix();
   SharedCounters& counters = region->counters();
   size_t i = 0;

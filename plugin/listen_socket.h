@@ -3,8 +3,8 @@
 // the same socket.
 //
 // Thread safety: call from one thread.
-#ifndef TKMPROM_COMPANION_LISTEN_SOCKET_H_
-#define TKMPROM_COMPANION_LISTEN_SOCKET_H_
+#ifndef TKMPROM_PLUGIN_LISTEN_SOCKET_H_
+#define TKMPROM_PLUGIN_LISTEN_SOCKET_H_
 
 #include <string>
 
@@ -18,4 +18,4 @@ int BindListenSocket(const Config& config, std::string* error);
 
 }  // namespace tkmprom
 
-#endif  // TKMPROM_COMPANION_LISTEN_SOCKET_H_
+#endif  // TKMPROM_PLUGIN_LISTEN_SOCKET_H_

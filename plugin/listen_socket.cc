@@ -1,4 +1,4 @@
-#include "src/companion/listen_socket.h"
+#include "plugin/listen_socket.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@ int BindListenSocket(const Config& config, std::string* error) {
   const std::string where = (config.http_ipv6 ? "[" + config.http_host + "]" : config.http_host) +
                             ":" + std::to_string(config.http_port);
   const int family = config.http_ipv6 ? AF_INET6 : AF_INET;
-  const int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  const int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     *error = "tkmprom: cannot create the HTTP socket for " + where + ": " + std::strerror(errno);
     return -1;
