@@ -90,6 +90,7 @@ class PackageTest(unittest.TestCase):
         cls.deb = r.stdout.strip().splitlines()[-1]
         cls.multiarch = run("dpkg-architecture", "-qDEB_HOST_MULTIARCH").stdout.strip()
         cls.plugin = "/usr/lib/%s/mosquitto/tkmprom.so" % cls.multiarch
+        cls.companion = "/usr/libexec/tkmprom/tkmprom-companion"
         with open(MARKER, "w") as f:
             f.write("installed by tests/ops/test_package.py\n")
         dpkg("-i", cls.deb)
@@ -113,7 +114,7 @@ class PackageTest(unittest.TestCase):
                      "tkmprom").stdout.splitlines()
         self.assertEqual(fields[0], meson_version)
         depends = [d.strip().split(" ")[0] for d in fields[1].split(",")]
-        for needed in ("mosquitto", "libc6", "libstdc++6", "libmicrohttpd12", "zlib1g"):
+        for needed in ("mosquitto", "libc6", "libstdc++6", "libmicrohttpd12", "zlib1g", "libre2-9"):
             self.assertIn(needed, depends)
         self.assertIn(SNIPPET, " ".join(fields[2:]), "the snippet must be a conffile")
 
@@ -128,6 +129,12 @@ class PackageTest(unittest.TestCase):
             st = os.stat(path)
             self.assertEqual(stat.S_IMODE(st.st_mode), 0o644, path)
             self.assertEqual((st.st_uid, st.st_gid), (0, 0), path)
+        # The executable the plugin starts (it is not beside the installed
+        # module, so the plugin finds it here).
+        self.assertIn(self.companion, listed)
+        st = os.stat(self.companion)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o755)
+        self.assertEqual((st.st_uid, st.st_gid), (0, 0))
         # The broker loads plugins after dropping to the mosquitto user.
         r = subprocess.run(["runuser", "-u", "mosquitto", "--", "head", "-c", "4", self.plugin],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -188,6 +195,7 @@ class PackageTest(unittest.TestCase):
             self.assertTrue(companions, "no tkmprom companion under the broker")
             for pid in companions:
                 self.assertEqual(os.stat("/proc/%s" % pid).st_uid, mosquitto_uid)
+                self.assertEqual(os.path.realpath("/proc/%s/exe" % pid), self.companion)
 
             import paho.mqtt.client as mqtt
             c = mqtt.Client(client_id="package-test", clean_session=True)
