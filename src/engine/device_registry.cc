@@ -1,6 +1,7 @@
 #include "src/engine/device_registry.h"
 
 #include <algorithm>
+#include <cassert>
 
 namespace tkmprom {
 
@@ -18,7 +19,11 @@ void Device::Reset() {
   announced = heard_since_announce = announce_since_heartbeat = false;
   last_announce_ns = 0;
   boots = 0;
-  for (RequestSlot& s : slots) s.state = RequestSlot::State::kFree;
+  for (RequestSlot& s : slots) {
+    // A pending slot is linked in the correlator's deadline queue (Remove()).
+    assert(s.state != RequestSlot::State::kPending);
+    s.state = RequestSlot::State::kFree;
+  }
   pending = 0;
   learned_symbol.clear();
   requests = responses = errors = timeouts = 0;

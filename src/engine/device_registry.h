@@ -29,6 +29,13 @@
 
 namespace tkmprom {
 
+// Names one request slot of one device: (device id, index in its slots).
+struct SlotRef {
+  static constexpr uint32_t kNoDevice = UINT32_MAX;
+  uint32_t device = kNoDevice;  // kNoDevice: no slot (end of a list)
+  uint32_t slot = 0;
+};
+
 // One request of a device, pending or recently resolved.
 struct RequestSlot {
   enum class State : uint8_t { kFree, kPending, kAnswered, kTimedOut };
@@ -37,7 +44,10 @@ struct RequestSlot {
   uint32_t label = 0;  // SymbolTable id the request was counted under
   int64_t requested_ns = 0;
   int64_t resolved_ns = 0;  // when answered / timed out
-  uint64_t seq = 0;         // identifies this request in the deadline queue
+  uint64_t seq = 0;         // request order, for "oldest" among equal times
+  // Neighbours in the Correlator's deadline queue; linked while kPending.
+  SlotRef queue_prev;
+  SlotRef queue_next;
 };
 
 // Requests and answers of one device for one symbol label, kept only with
@@ -120,7 +130,7 @@ class DeviceRegistry {
   bool OnHeartbeat(Device& d, const HeartbeatFields& hb, int64_t now_ns);
 
   // Removes devices silent for 2 × device_timeout, calling before(id, device)
-  // first for each (the correlator settles its pending requests).
+  // first for each, which must settle its pending requests (see Remove()).
   template <typename F>
   void RemoveSilent(int64_t now_ns, F&& before) {
     for (uint32_t id = 0; id < entries_.size(); ++id) {
@@ -132,6 +142,8 @@ class DeviceRegistry {
   }
 
   // Removes one device now (it publishes through another broker).
+  // REQUIRES: the device has no pending request (Correlator::ForgetDevice()
+  // settled them), so none of its slots is linked in the deadline queue.
   void Remove(uint32_t id);
 
   bool Online(const Device& d, int64_t now_ns) const {
