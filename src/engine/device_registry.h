@@ -8,6 +8,22 @@
 // `device_timeout` is removed by RemoveSilent(). Boots are also counted in a
 // fixed window of 60 one-minute slots (boots_last_hour(), for the status page).
 //
+// Labels (plugin-contract.md §7.2): a heartbeat's firmware_version, iv and
+// flashID are stored bounded by DeviceLabels (device_labels.h): "_invalid"
+// when over-long or not printable ASCII, "_other" beyond 256 distinct values
+// per label; a device whose combination of the three is beyond the first
+// 1,000 is marked labels_folded and counts online under "_other" for all
+// three. Boots are counted by the stored firmware_version, so the boot
+// counter has the same bounded label set. labels_dropped()
+// (tracking_dropped_total{table="labels"}) counts once per device and label
+// each time the device reports a value folded into "_other" that differs from
+// the one it reported for that label in its previous heartbeat, and once per
+// device each time its stored combination changes to one that is folded: a
+// heartbeat repeating what the device said before adds nothing, so the
+// counter grows with the number of devices and new values that did not fit,
+// not with heartbeat traffic. "_invalid" values are not counted there (no
+// cap was reached); tickrmeter_devices_online{...="_invalid"} shows them.
+//
 // Ids are indices into a std::deque that only grows; freed entries are reused
 // (keeping their buffers' capacity) under a new generation.
 //
@@ -22,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/engine/device_labels.h"
 #include "src/engine/payload_parser.h"
 #include "src/engine/sliding_count.h"
 #include "src/engine/string_index.h"
@@ -71,9 +88,15 @@ struct Device {
   // Last heartbeat; the numbers are -1 (xmc kAbsent) when it lacked them.
   bool has_heartbeat = false;
   int64_t last_heartbeat_ns = 0;
+  // Stored as DeviceLabels bounds them: at most 32 bytes each.
   std::string firmware_version;
   std::string inner_version;
   std::string flash_id;
+  // The three combined are beyond DeviceLabels::kMaxCombinations.
+  bool labels_folded = false;
+  // Hashes of the raw values of the last heartbeat (firmware_version, iv,
+  // flashID), to count a folded value once per device (labels_dropped()).
+  uint64_t reported_label_hash[DeviceLabels::kLabelCount] = {};
   int64_t battery = -1;
   int64_t vin = -1;
   int64_t uptime = -1;
@@ -102,8 +125,6 @@ struct Device {
 
 class DeviceRegistry {
  public:
-  // Distinct firmware_version labels of the boot counter; more fold into "_other".
-  static constexpr size_t kMaxBootLabels = 256;
   // TICKRMETERBOOT repeats within this interval without an answer are resends.
   static constexpr int64_t kBootDedupNs = 60'000'000'000;
   // Uptime drops from above this are the 32-bit millisecond wrap, not boots.
@@ -152,9 +173,13 @@ class DeviceRegistry {
 
   uint64_t dropped() const { return dropped_; }
   void CountDropped() { ++dropped_; }
+  // Label values and combinations folded into "_other" (see the file comment).
+  uint64_t labels_dropped() const { return labels_dropped_; }
+  const DeviceLabels& labels() const { return labels_; }
   size_t size() const { return index_.size(); }
   const std::deque<Device>& entries() const { return entries_; }
-  // Boots by firmware_version label.
+  // Boots by firmware_version label: the stored (bounded) values, "unknown"
+  // for none; at most DeviceLabels::kMaxValuesPerLabel + 3 keys.
   const std::map<std::string, uint64_t, std::less<>>& boots_by_firmware() const {
     return boots_by_firmware_;
   }
@@ -163,6 +188,8 @@ class DeviceRegistry {
 
  private:
   void CountBoot(std::string_view firmware, int64_t now_ns);
+  // Stores the heartbeat's three labels in `d`, bounded (see the file comment).
+  void StoreLabels(Device& d, const HeartbeatFields& hb, bool first_heartbeat);
 
   int64_t online_ns_;
   int64_t remove_after_ns_;
@@ -171,6 +198,8 @@ class DeviceRegistry {
   std::vector<uint32_t> free_;
   StringIndex index_;
   uint64_t dropped_ = 0;
+  DeviceLabels labels_;
+  uint64_t labels_dropped_ = 0;
   std::map<std::string, uint64_t, std::less<>> boots_by_firmware_;
   SlidingCount boots_window_{kBootSlotNs, kBootWindowSlots};
 };
