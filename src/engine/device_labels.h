@@ -11,18 +11,23 @@
 // value:
 //   - A value longer than kMaxValueBytes, or with a byte outside printable
 //     ASCII (0x20-0x7E), is stored as "_invalid".
-//   - The first kMaxValuesPerLabel distinct values of each label are
-//     admitted and stay admitted for the life of the engine (a series once
-//     exported keeps its label); later new values are stored as "_other".
-//   - The first kMaxCombinations distinct (firmware_version, inner_version,
-//     flash_id) combinations of stored values are admitted likewise; a device
-//     whose combination is not admitted counts in tickrmeter_devices_online
-//     under "_other" for all three labels (its stored values are unchanged).
-//   - "" (absent, exported as "unknown") and the names "unknown", "_invalid"
-//     and "_other" take no room in the value sets; the all-absent and the
-//     all-"_other" combinations take no room among the combinations.
-// The sets only grow, and are bounded: at most 3 x 256 values of at most 32
-// bytes and 1,000 combinations (a 4-byte key each), about 80 KiB in all.
+//   - A label shows at most kMaxValuesPerLabel (256) distinct values in any
+//     family, the three placeholders included: "unknown" (absent, stored as
+//     ""), "_invalid" and "_other". So the first 253 distinct valid values
+//     devices report are admitted, and stay admitted for the life of the
+//     engine (a series once exported keeps its label, also after its devices
+//     left); later new values are stored as "_other". A device reporting one
+//     of the placeholder names gets that placeholder.
+//   - tickrmeter_devices_online holds at most kMaxCombinations (1,000)
+//     (firmware_version, inner_version, flash_id) series, two of them kept
+//     for the all-"unknown" one (exported from the start) and the
+//     all-"_other" one. So the first 998 other combinations of stored values
+//     are admitted, likewise for good; a device whose combination is not
+//     admitted counts online under "_other" for all three labels, while its
+//     stored values (the device API, the boot counter) stay its own.
+// These are upper bounds on the output, as plugin-contract.md §7.2 states
+// them. The sets only grow and are bounded: 3 x 253 values of at most 32
+// bytes and 998 combinations (a 4-byte key each), about 80 KiB in all.
 // Looking up an admitted value or combination does not allocate.
 //
 // Counting what is folded is the DeviceRegistry's job (it knows what each
@@ -52,18 +57,22 @@ class DeviceLabels {
   enum Which : int { kFirmwareVersion = 0, kInnerVersion = 1, kFlashId = 2 };
   static constexpr int kLabelCount = 3;
   static constexpr size_t kMaxValueBytes = 32;
+  // Output bounds, placeholders included (see the file comment).
   static constexpr size_t kMaxValuesPerLabel = 256;
   static constexpr size_t kMaxCombinations = 1000;
+  // What that leaves for the values and combinations devices report.
+  static constexpr size_t kMaxReportedValues = kMaxValuesPerLabel - 3;
+  static constexpr size_t kMaxReportedCombinations = kMaxCombinations - 2;
 
   // A value as stored: `value` views static or catalog-owned characters that
   // stay valid as long as the DeviceLabels; `id` names it in combinations.
   struct Stored {
     std::string_view value;
     uint16_t id = kAbsentId;
-    bool folded = false;  // a valid new value refused by kMaxValuesPerLabel ("_other")
+    bool folded = false;  // a valid new value refused by kMaxReportedValues ("_other")
   };
 
-  DeviceLabels() { combinations_.reserve(kMaxCombinations); }
+  DeviceLabels() { combinations_.reserve(kMaxReportedCombinations); }
 
   // What to store for label `which` when a device reports `raw` ("" = absent).
   Stored Admit(Which which, std::string_view raw) {
@@ -74,7 +83,7 @@ class DeviceLabels {
     std::map<std::string, uint16_t, std::less<>>& values = values_[which];
     auto it = values.find(raw);
     if (it == values.end()) {
-      if (values.size() >= kMaxValuesPerLabel) return {kOtherLabel, kOtherId, true};
+      if (values.size() >= kMaxReportedValues) return {kOtherLabel, kOtherId, true};
       it = values.emplace(std::string(raw), static_cast<uint16_t>(values.size())).first;
     }
     return {it->first, it->second, false};
@@ -89,7 +98,7 @@ class DeviceLabels {
     }
     auto it = std::lower_bound(combinations_.begin(), combinations_.end(), key);
     if (it != combinations_.end() && *it == key) return true;
-    if (combinations_.size() >= kMaxCombinations) return false;
+    if (combinations_.size() >= kMaxReportedCombinations) return false;
     combinations_.insert(it, key);
     return true;
   }
@@ -98,10 +107,10 @@ class DeviceLabels {
   size_t combinations() const { return combinations_.size(); }
 
  private:
-  // Ids 0..kMaxValuesPerLabel-1 are admitted values, in admission order.
-  static constexpr uint16_t kAbsentId = kMaxValuesPerLabel;
-  static constexpr uint16_t kInvalidId = kMaxValuesPerLabel + 1;
-  static constexpr uint16_t kOtherId = kMaxValuesPerLabel + 2;
+  // Ids 0..kMaxReportedValues-1 are admitted values, in admission order.
+  static constexpr uint16_t kAbsentId = kMaxReportedValues;
+  static constexpr uint16_t kInvalidId = kMaxReportedValues + 1;
+  static constexpr uint16_t kOtherId = kMaxReportedValues + 2;
   static constexpr int kIdBits = 9;
   static_assert(kOtherId < (1u << kIdBits), "ids fit in kIdBits");
 

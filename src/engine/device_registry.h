@@ -11,10 +11,11 @@
 // Labels (plugin-contract.md §7.2): a heartbeat's firmware_version, iv and
 // flashID are stored bounded by DeviceLabels (device_labels.h): "_invalid"
 // when over-long or not printable ASCII, "_other" beyond 256 distinct values
-// per label; a device whose combination of the three is beyond the first
-// 1,000 is marked labels_folded and counts online under "_other" for all
-// three. Boots are counted by the stored firmware_version, so the boot
-// counter has the same bounded label set. labels_dropped()
+// per label (placeholders included); a device whose combination of the three
+// is beyond the 1,000 series of tickrmeter_devices_online is marked
+// labels_folded and counts online under "_other" for all three. Boots are
+// counted by the stored firmware_version, so the boot counter has the same
+// bounded label set. labels_dropped()
 // (tracking_dropped_total{table="labels"}) counts once per device and label
 // each time the device reports a value folded into "_other" that differs from
 // the one it reported for that label in its previous heartbeat, and once per
@@ -179,7 +180,7 @@ class DeviceRegistry {
   size_t size() const { return index_.size(); }
   const std::deque<Device>& entries() const { return entries_; }
   // Boots by firmware_version label: the stored (bounded) values, "unknown"
-  // for none; at most DeviceLabels::kMaxValuesPerLabel + 3 keys.
+  // for none; at most DeviceLabels::kMaxValuesPerLabel keys.
   const std::map<std::string, uint64_t, std::less<>>& boots_by_firmware() const {
     return boots_by_firmware_;
   }
