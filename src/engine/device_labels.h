@@ -103,9 +103,6 @@ class DeviceLabels {
     return true;
   }
 
-  size_t values(Which which) const { return values_[which].size(); }
-  size_t combinations() const { return combinations_.size(); }
-
  private:
   // Ids 0..kMaxReportedValues-1 are admitted values, in admission order.
   static constexpr uint16_t kAbsentId = kMaxReportedValues;

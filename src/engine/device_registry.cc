@@ -79,8 +79,9 @@ void DeviceRegistry::CountBoot(std::string_view firmware, int64_t now_ns) {
   // `firmware` is a stored value, bounded by labels_: no cap needed here.
   if (firmware.empty()) firmware = kUnknownLabel;
   auto it = boots_by_firmware_.find(firmware);
-  if (it == boots_by_firmware_.end())
+  if (it == boots_by_firmware_.end()) {
     it = boots_by_firmware_.emplace(std::string(firmware), 0).first;
+  }
   ++it->second;
 }
 

@@ -176,7 +176,6 @@ class DeviceRegistry {
   void CountDropped() { ++dropped_; }
   // Label values and combinations folded into "_other" (see the file comment).
   uint64_t labels_dropped() const { return labels_dropped_; }
-  const DeviceLabels& labels() const { return labels_; }
   size_t size() const { return index_.size(); }
   const std::deque<Device>& entries() const { return entries_; }
   // Boots by firmware_version label: the stored (bounded) values, "unknown"
