@@ -58,19 +58,36 @@ Correlator::Correlator(const Config& config, SymbolTable* symbols, DeviceRegistr
     : timeout_ns_(std::max<int64_t>(Config::ToNanos(config.request_timeout_s), 1)),
       per_device_(config.per_device_metrics),
       symbols_(symbols),
-      devices_(devices) {
-  queue_.resize(1024);
+      devices_(devices) {}
+
+void Correlator::Enqueue(uint32_t device_id, uint32_t slot) {
+  const SlotRef self{device_id, slot};
+  RequestSlot& s = SlotAt(self);
+  s.queue_prev = queue_tail_;
+  s.queue_next = SlotRef();
+  if (queue_tail_.device == SlotRef::kNoDevice) {
+    queue_head_ = self;
+  } else {
+    SlotAt(queue_tail_).queue_next = self;
+  }
+  queue_tail_ = self;
+  ++queue_size_;
 }
 
-void Correlator::Push(const Deadline& e) {
-  if (queue_size_ == queue_.size()) {
-    std::vector<Deadline> bigger(queue_.size() * 2);
-    for (size_t i = 0; i < queue_size_; ++i) bigger[i] = queue_[(queue_head_ + i) % queue_.size()];
-    queue_.swap(bigger);
-    queue_head_ = 0;
+void Correlator::Dequeue(uint32_t device_id, uint32_t slot) {
+  RequestSlot& s = SlotAt(SlotRef{device_id, slot});
+  if (s.queue_prev.device == SlotRef::kNoDevice) {
+    queue_head_ = s.queue_next;
+  } else {
+    SlotAt(s.queue_prev).queue_next = s.queue_next;
   }
-  queue_[(queue_head_ + queue_size_) % queue_.size()] = e;
-  ++queue_size_;
+  if (s.queue_next.device == SlotRef::kNoDevice) {
+    queue_tail_ = s.queue_prev;
+  } else {
+    SlotAt(s.queue_next).queue_prev = s.queue_prev;
+  }
+  s.queue_prev = s.queue_next = SlotRef();
+  --queue_size_;
 }
 
 DeviceSymbolCount* Correlator::PerSymbol(Device& d, uint32_t label) {
@@ -123,8 +140,10 @@ void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t 
     }
   }
   if (slot >= 0) {
-    // Replaced before any answer: the old request leaves the ledger as superseded.
+    // Replaced before any answer: the old request leaves the ledger as
+    // superseded, and the queue, to re-enter it at the tail below.
     symbols_->RecordSuperseded(d.slots[slot].label, now_ns);
+    Dequeue(device_id, static_cast<uint32_t>(slot));
   } else {
     slot = AllocateSlot(d, now_ns);
     if (slot < 0) {
@@ -150,7 +169,7 @@ void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t 
   if (per_device_) {
     if (DeviceSymbolCount* c = PerSymbol(d, label)) ++c->requests;
   }
-  Push(Deadline{now_ns + timeout_ns_, s.seq, device_id, d.generation, static_cast<uint32_t>(slot)});
+  Enqueue(device_id, static_cast<uint32_t>(slot));
 }
 
 int Correlator::Match(const Device& d, State state, AnswerKind kind, const DeviceMessageFields& m,
@@ -201,7 +220,10 @@ int Correlator::Match(const Device& d, State state, AnswerKind kind, const Devic
   return best([&](const RequestSlot& s) { return StartsWith(s.symbol, got); });
 }
 
-void Correlator::TimeOut(Device& d, RequestSlot& s, int64_t at_ns) {
+void Correlator::TimeOut(uint32_t device_id, uint32_t slot, int64_t at_ns) {
+  Dequeue(device_id, slot);
+  Device& d = devices_->Get(device_id);
+  RequestSlot& s = d.slots[slot];
   symbols_->RecordTimeout(s.label, at_ns);
   recent_timeouts_.Record(d.id, symbols_->Get(s.label).name, at_ns);
   s.state = State::kTimedOut;
@@ -248,9 +270,10 @@ void Correlator::OnAnswer(uint32_t device_id, AnswerKind kind, const DeviceMessa
     RequestSlot& s = d.slots[i];
     if (now_ns - s.requested_ns >= timeout_ns_) {
       // Overdue but not swept yet: it timed out before this answer came.
-      TimeOut(d, s, s.requested_ns + timeout_ns_);
+      TimeOut(device_id, static_cast<uint32_t>(i), s.requested_ns + timeout_ns_);
       continue;
     }
+    Dequeue(device_id, static_cast<uint32_t>(i));
     if (IsError(kind)) {
       symbols_->RecordError(s.label, now_ns);
       ++d.errors;
@@ -279,24 +302,21 @@ void Correlator::OnAnswer(uint32_t device_id, AnswerKind kind, const DeviceMessa
 }
 
 void Correlator::Sweep(int64_t now_ns) {
-  while (queue_size_ > 0) {
-    const Deadline e = queue_[queue_head_];
-    if (e.deadline_ns > now_ns) break;
-    queue_head_ = (queue_head_ + 1) % queue_.size();
-    --queue_size_;
-    if (e.device >= devices_->entries().size()) continue;
-    Device& d = devices_->Get(e.device);
-    if (!d.in_use || d.generation != e.device_generation || e.slot >= d.slots.size()) continue;
-    RequestSlot& s = d.slots[e.slot];
-    if (s.state != State::kPending || s.seq != e.seq) continue;
-    TimeOut(d, s, e.deadline_ns);
+  // In request order, as before issue 13: with the broker's monotonic
+  // timestamps that is deadline order; a request stamped before the clock
+  // (tests only) waits behind the later deadlines queued before it.
+  while (queue_head_.device != SlotRef::kNoDevice) {
+    const SlotRef head = queue_head_;
+    const int64_t deadline_ns = SlotAt(head).requested_ns + timeout_ns_;
+    if (deadline_ns > now_ns) break;
+    TimeOut(head.device, head.slot, deadline_ns);
   }
 }
 
 void Correlator::ForgetDevice(uint32_t device_id, int64_t now_ns) {
   Device& d = devices_->Get(device_id);
-  for (RequestSlot& s : d.slots) {
-    if (s.state == State::kPending) TimeOut(d, s, now_ns);
+  for (size_t i = 0; i < d.slots.size(); ++i) {
+    if (d.slots[i].state == State::kPending) TimeOut(device_id, static_cast<uint32_t>(i), now_ns);
   }
 }
 

@@ -10,9 +10,19 @@
 // requests = responses + errors + timeouts + superseded + pending.
 //
 // Timeouts: all requests share one timeout, so deadlines enter a FIFO in
-// request order; Sweep() pops every deadline that has passed and skips the
-// entries whose request was answered or replaced meanwhile (a sequence number
-// tells). An answer to a request whose deadline passed but was not swept yet
+// request order, and Sweep() times out requests from its head while their
+// deadline (requested_ns + request_timeout) has passed. The FIFO is a doubly
+// linked list threaded through the pending RequestSlots themselves
+// (RequestSlot::queue_prev/queue_next): a slot is linked exactly while it is
+// pending, so an answered, timed-out or forgotten request leaves in O(1) and a
+// superseding request moves its slot to the tail. The queue therefore holds
+// exactly the pending requests, at most
+// max_devices × kMaxSlotsPerDevice of them: it has no cap of its own, the
+// per-device slot cap is its cap (refused() counts what it turns away), and it
+// costs no memory beyond the slots. (Until issue 13 every request appended an
+// entry that stayed until its deadline, answered or superseded or not: a flood
+// of 400,000 superseding requests for one device grew the queue by 400,000
+// entries.) An answer to a request whose deadline passed but was not swept yet
 // counts the timeout first, so the outcome never depends on sweep timing.
 //
 // The last RecentTimeouts::kCapacity timeouts (device, label, deadline) are
@@ -76,28 +86,27 @@ class Correlator {
 
   uint64_t unmatched(Unmatched u) const { return unmatched_[static_cast<int>(u)]; }
   uint64_t refused() const { return refused_; }
+  // Requests in the deadline queue: always the number of pending requests.
   size_t queued_deadlines() const { return queue_size_; }
   const RecentTimeouts& recent_timeouts() const { return recent_timeouts_; }
 
  private:
-  struct Deadline {
-    int64_t deadline_ns;
-    uint64_t seq;
-    uint32_t device;
-    uint32_t device_generation;
-    uint32_t slot;
-  };
-
   // Index of the slot in `d` in `state` that answer (kind, m) resolves by the
   // §5 rules, considering only slots resolved at or after min_resolved_ns
   // (pending slots: any). -1 if none.
   int Match(const Device& d, RequestSlot::State state, AnswerKind kind,
             const DeviceMessageFields& m, int64_t min_resolved_ns) const;
   int AllocateSlot(Device& d, int64_t now_ns);
-  void TimeOut(Device& d, RequestSlot& s, int64_t at_ns);
+  // Settles the pending request in slot `slot` of device `device_id` as a
+  // timeout at at_ns and unlinks it from the deadline queue.
+  void TimeOut(uint32_t device_id, uint32_t slot, int64_t at_ns);
   void Learn(Device& d, AnswerKind kind, const DeviceMessageFields& m);
   DeviceSymbolCount* PerSymbol(Device& d, uint32_t label);
-  void Push(const Deadline& e);
+
+  // The deadline queue (see the file comment).
+  RequestSlot& SlotAt(SlotRef r) { return devices_->Get(r.device).slots[r.slot]; }
+  void Enqueue(uint32_t device_id, uint32_t slot);
+  void Dequeue(uint32_t device_id, uint32_t slot);
 
   int64_t timeout_ns_;
   bool per_device_;
@@ -107,9 +116,9 @@ class Correlator {
   uint64_t unmatched_[kUnmatchedCount] = {};
   uint64_t refused_ = 0;
   RecentTimeouts recent_timeouts_;
-  // Ring buffer FIFO of deadlines; grows by doubling, never shrinks.
-  std::vector<Deadline> queue_;
-  size_t queue_head_ = 0;
+  // The deadline queue: oldest request first; no allocation of its own.
+  SlotRef queue_head_;
+  SlotRef queue_tail_;
   size_t queue_size_ = 0;
 };
 

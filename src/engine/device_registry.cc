@@ -1,6 +1,8 @@
 #include "src/engine/device_registry.h"
 
 #include <algorithm>
+#include <cassert>
+#include <functional>
 
 namespace tkmprom {
 
@@ -13,12 +15,18 @@ void Device::Reset() {
   firmware_version.clear();
   inner_version.clear();
   flash_id.clear();
+  labels_folded = false;
+  for (uint64_t& h : reported_label_hash) h = 0;
   battery = vin = uptime = charging = wifi_disconnects = -1;
   xmc = HeartbeatFields::kAbsent;
   announced = heard_since_announce = announce_since_heartbeat = false;
   last_announce_ns = 0;
   boots = 0;
-  for (RequestSlot& s : slots) s.state = RequestSlot::State::kFree;
+  for (RequestSlot& s : slots) {
+    // A pending slot is linked in the correlator's deadline queue (Remove()).
+    assert(s.state != RequestSlot::State::kPending);
+    s.state = RequestSlot::State::kFree;
+  }
   pending = 0;
   learned_symbol.clear();
   requests = responses = errors = timeouts = 0;
@@ -68,13 +76,38 @@ void DeviceRegistry::Remove(uint32_t id) {
 
 void DeviceRegistry::CountBoot(std::string_view firmware, int64_t now_ns) {
   boots_window_.Add(now_ns);
-  if (firmware.empty()) firmware = "unknown";
+  // `firmware` is a stored value, bounded by labels_: no cap needed here.
+  if (firmware.empty()) firmware = kUnknownLabel;
   auto it = boots_by_firmware_.find(firmware);
   if (it == boots_by_firmware_.end()) {
-    if (boots_by_firmware_.size() >= kMaxBootLabels) firmware = "_other";
     it = boots_by_firmware_.emplace(std::string(firmware), 0).first;
   }
   ++it->second;
+}
+
+void DeviceRegistry::StoreLabels(Device& d, const HeartbeatFields& hb, bool first_heartbeat) {
+  const std::string_view raw[DeviceLabels::kLabelCount] = {hb.firmware_version, hb.inner_version,
+                                                           hb.flash_id};
+  std::string* stored[DeviceLabels::kLabelCount] = {&d.firmware_version, &d.inner_version,
+                                                    &d.flash_id};
+  uint16_t ids[DeviceLabels::kLabelCount];
+  bool changed = first_heartbeat;
+  for (int i = 0; i < DeviceLabels::kLabelCount; ++i) {
+    const DeviceLabels::Stored s = labels_.Admit(static_cast<DeviceLabels::Which>(i), raw[i]);
+    const uint64_t hash = std::hash<std::string_view>()(raw[i]);
+    if (s.folded && (first_heartbeat || hash != d.reported_label_hash[i])) ++labels_dropped_;
+    d.reported_label_hash[i] = hash;
+    ids[i] = s.id;
+    if (*stored[i] != s.value) {
+      changed = true;
+      // Stored values are at most 32 bytes: the capacity stays small, and
+      // assigning an equal value again (the usual case) does not allocate.
+      stored[i]->assign(s.value.data(), s.value.size());
+    }
+  }
+  const bool folded = !labels_.AdmitCombination(ids[0], ids[1], ids[2]);
+  if (folded && changed) ++labels_dropped_;
+  d.labels_folded = folded;
 }
 
 bool DeviceRegistry::OnBootAnnouncement(Device& d, int64_t now_ns) {
@@ -94,12 +127,9 @@ bool DeviceRegistry::OnHeartbeat(Device& d, const HeartbeatFields& hb, int64_t n
   const bool boot = d.has_heartbeat && hb.uptime >= 0 && d.uptime >= 0 && hb.uptime < d.uptime &&
                     d.uptime <= kUptimeWrapFloorS && !d.announce_since_heartbeat;
   d.announce_since_heartbeat = false;
+  StoreLabels(d, hb, !d.has_heartbeat);
   d.has_heartbeat = true;
   d.last_heartbeat_ns = now_ns;
-  // Assigning equal strings reuses the capacity: no allocation per heartbeat.
-  d.firmware_version.assign(hb.firmware_version.data(), hb.firmware_version.size());
-  d.inner_version.assign(hb.inner_version.data(), hb.inner_version.size());
-  d.flash_id.assign(hb.flash_id.data(), hb.flash_id.size());
   d.battery = hb.battery;
   d.vin = hb.vin;
   d.uptime = hb.uptime;

@@ -8,6 +8,23 @@
 // `device_timeout` is removed by RemoveSilent(). Boots are also counted in a
 // fixed window of 60 one-minute slots (boots_last_hour(), for the status page).
 //
+// Labels (plugin-contract.md §7.2): a heartbeat's firmware_version, iv and
+// flashID are stored bounded by DeviceLabels (device_labels.h): "_invalid"
+// when over-long or not printable ASCII, "_other" beyond 256 distinct values
+// per label (placeholders included); a device whose combination of the three
+// is beyond the 1,000 series of tickrmeter_devices_online is marked
+// labels_folded and counts online under "_other" for all three. Boots are
+// counted by the stored firmware_version, so the boot counter has the same
+// bounded label set. labels_dropped()
+// (tracking_dropped_total{table="labels"}) counts once per device and label
+// each time the device reports a value folded into "_other" that differs from
+// the one it reported for that label in its previous heartbeat, and once per
+// device each time its stored combination changes to one that is folded: a
+// heartbeat repeating what the device said before adds nothing, so the
+// counter grows with the number of devices and new values that did not fit,
+// not with heartbeat traffic. "_invalid" values are not counted there (no
+// cap was reached); tickrmeter_devices_online{...="_invalid"} shows them.
+//
 // Ids are indices into a std::deque that only grows; freed entries are reused
 // (keeping their buffers' capacity) under a new generation.
 //
@@ -22,12 +39,20 @@
 #include <string_view>
 #include <vector>
 
+#include "src/engine/device_labels.h"
 #include "src/engine/payload_parser.h"
 #include "src/engine/sliding_count.h"
 #include "src/engine/string_index.h"
 #include "tkmprom/config.h"
 
 namespace tkmprom {
+
+// Names one request slot of one device: (device id, index in its slots).
+struct SlotRef {
+  static constexpr uint32_t kNoDevice = UINT32_MAX;
+  uint32_t device = kNoDevice;  // kNoDevice: no slot (end of a list)
+  uint32_t slot = 0;
+};
 
 // One request of a device, pending or recently resolved.
 struct RequestSlot {
@@ -37,7 +62,10 @@ struct RequestSlot {
   uint32_t label = 0;  // SymbolTable id the request was counted under
   int64_t requested_ns = 0;
   int64_t resolved_ns = 0;  // when answered / timed out
-  uint64_t seq = 0;         // identifies this request in the deadline queue
+  uint64_t seq = 0;         // request order, for "oldest" among equal times
+  // Neighbours in the Correlator's deadline queue; linked while kPending.
+  SlotRef queue_prev;
+  SlotRef queue_next;
 };
 
 // Requests and answers of one device for one symbol label, kept only with
@@ -61,9 +89,15 @@ struct Device {
   // Last heartbeat; the numbers are -1 (xmc kAbsent) when it lacked them.
   bool has_heartbeat = false;
   int64_t last_heartbeat_ns = 0;
+  // Stored as DeviceLabels bounds them: at most 32 bytes each.
   std::string firmware_version;
   std::string inner_version;
   std::string flash_id;
+  // The three combined are beyond DeviceLabels::kMaxCombinations.
+  bool labels_folded = false;
+  // Hashes of the raw values of the last heartbeat (firmware_version, iv,
+  // flashID), to count a folded value once per device (labels_dropped()).
+  uint64_t reported_label_hash[DeviceLabels::kLabelCount] = {};
   int64_t battery = -1;
   int64_t vin = -1;
   int64_t uptime = -1;
@@ -92,8 +126,6 @@ struct Device {
 
 class DeviceRegistry {
  public:
-  // Distinct firmware_version labels of the boot counter; more fold into "_other".
-  static constexpr size_t kMaxBootLabels = 256;
   // TICKRMETERBOOT repeats within this interval without an answer are resends.
   static constexpr int64_t kBootDedupNs = 60'000'000'000;
   // Uptime drops from above this are the 32-bit millisecond wrap, not boots.
@@ -120,7 +152,7 @@ class DeviceRegistry {
   bool OnHeartbeat(Device& d, const HeartbeatFields& hb, int64_t now_ns);
 
   // Removes devices silent for 2 × device_timeout, calling before(id, device)
-  // first for each (the correlator settles its pending requests).
+  // first for each, which must settle its pending requests (see Remove()).
   template <typename F>
   void RemoveSilent(int64_t now_ns, F&& before) {
     for (uint32_t id = 0; id < entries_.size(); ++id) {
@@ -132,6 +164,8 @@ class DeviceRegistry {
   }
 
   // Removes one device now (it publishes through another broker).
+  // REQUIRES: the device has no pending request (Correlator::ForgetDevice()
+  // settled them), so none of its slots is linked in the deadline queue.
   void Remove(uint32_t id);
 
   bool Online(const Device& d, int64_t now_ns) const {
@@ -140,9 +174,12 @@ class DeviceRegistry {
 
   uint64_t dropped() const { return dropped_; }
   void CountDropped() { ++dropped_; }
+  // Label values and combinations folded into "_other" (see the file comment).
+  uint64_t labels_dropped() const { return labels_dropped_; }
   size_t size() const { return index_.size(); }
   const std::deque<Device>& entries() const { return entries_; }
-  // Boots by firmware_version label.
+  // Boots by firmware_version label: the stored (bounded) values, "unknown"
+  // for none; at most DeviceLabels::kMaxValuesPerLabel keys.
   const std::map<std::string, uint64_t, std::less<>>& boots_by_firmware() const {
     return boots_by_firmware_;
   }
@@ -151,6 +188,8 @@ class DeviceRegistry {
 
  private:
   void CountBoot(std::string_view firmware, int64_t now_ns);
+  // Stores the heartbeat's three labels in `d`, bounded (see the file comment).
+  void StoreLabels(Device& d, const HeartbeatFields& hb, bool first_heartbeat);
 
   int64_t online_ns_;
   int64_t remove_after_ns_;
@@ -159,6 +198,8 @@ class DeviceRegistry {
   std::vector<uint32_t> free_;
   StringIndex index_;
   uint64_t dropped_ = 0;
+  DeviceLabels labels_;
+  uint64_t labels_dropped_ = 0;
   std::map<std::string, uint64_t, std::less<>> boots_by_firmware_;
   SlidingCount boots_window_{kBootSlotNs, kBootWindowSlots};
 };

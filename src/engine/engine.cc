@@ -14,6 +14,7 @@ namespace {
 // Maintenance (device removal, symbol expiry) runs at most this often.
 constexpr int64_t kMaintenanceIntervalNs = 1'000'000'000;
 // Non-device topics remembered so the custom pattern's regex runs once each.
+// Each is at most kMaxDeviceIdBytes long (PromoteOther()): 512 KiB at most.
 constexpr size_t kMaxNegativeTopics = 4096;
 
 int ParsedKindRow(MessageKind kind) {
@@ -71,6 +72,10 @@ class Engine::Impl {
 
 bool Engine::Impl::PromoteOther(std::string_view topic) {
   if (matcher_.is_default()) return false;
+  // A longer topic names no device (IsDeviceId()), so it is neither matched
+  // nor remembered: the cache held up to 4096 topics of up to 1 KiB (the
+  // ring's topic cap) before issue 13.
+  if (topic.size() > kMaxDeviceIdBytes) return false;
   if (t_.devices.Find(topic) != StringIndex::kNone) return true;
   // Only the first publish on a topic runs the regex; a miss is remembered.
   if (negative_topics_.Find(topic) != StringIndex::kNone) return false;

@@ -201,7 +201,14 @@ void AddDeviceFamilies(const EngineTables& t, Snapshot* snap) {
     if (!d.in_use) continue;
     const bool is_online = devices.Online(d, now);
     if (is_online) {
-      ++online[{OrUnknown(d.firmware_version), OrUnknown(d.inner_version), OrUnknown(d.flash_id)}];
+      if (d.labels_folded) {
+        // Beyond DeviceLabels::kMaxCombinations (plugin-contract.md §7.2).
+        const std::string other(kOtherLabel);
+        ++online[{other, other, other}];
+      } else {
+        ++online[{OrUnknown(d.firmware_version), OrUnknown(d.inner_version),
+                  OrUnknown(d.flash_id)}];
+      }
       if (d.charging == 1) ++charging;
       if (d.battery >= 0) {
         for (int i = 0; i < 6; ++i) battery_le[i] += d.battery <= kBatteryBounds[i];
@@ -248,7 +255,9 @@ void AddDeviceFamilies(const EngineTables& t, Snapshot* snap) {
   MetricFamily& online_f =
       Add(snap, "tickrmeter_devices_online", MetricType::kGauge,
           "Online devices (heartbeat, boot or request younger than device_timeout), by the "
-          "labels of their last heartbeat (unknown when missing).");
+          "labels of their last heartbeat (unknown when missing, _invalid when longer than 32 "
+          "bytes or not printable ASCII, _other beyond 256 values per label or 1000 "
+          "combinations).");
   for (const auto& [labels, n] : online) {
     Push(online_f, "",
          {{"firmware_version", std::get<0>(labels)},
@@ -264,7 +273,8 @@ void AddDeviceFamilies(const EngineTables& t, Snapshot* snap) {
   snap->boots_last_hour = devices.boots_last_hour(now);
   MetricFamily& boots = Add(snap, "tickrmeter_device_boots", MetricType::kCounter,
                             "Device boots, each counted once (boot announcement resends, "
-                            "DEVICE_BOOTED echoes excluded; uptime drops included).");
+                            "DEVICE_BOOTED echoes excluded; uptime drops included), by the "
+                            "firmware_version of the device's last heartbeat.");
   for (const auto& [fw, n] : devices.boots_by_firmware()) {
     Push(boots, "_total", {{"firmware_version", fw}}, static_cast<double>(n));
   }
@@ -325,10 +335,13 @@ void AddPluginFamilies(const EngineTables& t, const PluginCounters& p, Snapshot*
   MetricFamily& dropped = Add(snap, "tickrmeter_tracking_dropped", MetricType::kCounter,
                               "Entries not stored because a cap was reached (devices: "
                               "max_devices; symbols: max_symbols, folded into _other; pending: "
-                              "request slots per device).");
+                              "request slots per device; labels: device label values beyond "
+                              "256 per label or combinations beyond 1000, folded into _other, "
+                              "once per device and new value).");
   Push(dropped, "_total", {{"table", "devices"}}, static_cast<double>(t.devices.dropped()));
   Push(dropped, "_total", {{"table", "symbols"}}, static_cast<double>(t.symbols.dropped()));
   Push(dropped, "_total", {{"table", "pending"}}, static_cast<double>(t.correlator.refused()));
+  Push(dropped, "_total", {{"table", "labels"}}, static_cast<double>(t.devices.labels_dropped()));
   Push(Add(snap, "tickrmeter_observations_dropped", MetricType::kCounter,
            "Publishes the broker could not hand to the companion (ring full, companion down)."),
        "_total", {}, static_cast<double>(p.observations_dropped));

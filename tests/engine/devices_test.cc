@@ -294,7 +294,7 @@ TEST(DevicesTest, PluginSeriesExportedFromStart) {
   EXPECT_EQ(h.Samples("tickrmeter_messages_total").size(), 11u);
   EXPECT_EQ(h.Samples(kInvalid).size(), 16u);
   EXPECT_EQ(h.Samples("tickrmeter_stock_update_unmatched_responses_total").size(), 3u);
-  for (const char* table : {"devices", "symbols"}) {
+  for (const char* table : {"devices", "symbols", "pending", "labels"}) {
     EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_tracking_dropped_total", {{"table", table}}), 0);
   }
   EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_observations_dropped_total", {}), 4);

@@ -73,5 +73,38 @@ TEST(EngineAllocTest, SteadyStateObserveDoesNotAllocate) {
   EXPECT_GT(snap->symbols.size(), 30u);
 }
 
+// Issue 13: every request used to leave a deadline entry until its deadline,
+// superseded or not, so a flood of superseding requests grew the queue (by
+// doubling) without bound. Now the flood costs nothing once warm.
+TEST(EngineAllocTest, SupersedingRequestFloodDoesNotAllocate) {
+  Config c;
+  c.max_devices = 16;
+  Engine engine(c);
+  const std::string request = R"({"type":"UPDATE","device":"A1B2C3D4E5F6","symbol":"AAPL"})";
+  Observation obs;
+  obs.kind = MessageKind::kStockRequest;
+  obs.topic = "STOCKPRICEUPDATE";
+  obs.payload = request;
+  obs.payload_size = static_cast<uint32_t>(request.size());
+  int64_t t = 1'000'000'000'000;
+  for (int i = 0; i < 1000; ++i, t += 50'000) {
+    obs.timestamp_ns = t;
+    engine.Observe(obs);
+  }
+  g_allocations = 0;
+  g_counting = true;
+  // 400,000 more, 50 µs apart: 20 s, within request_timeout.
+  for (int i = 0; i < 400'000; ++i, t += 50'000) {
+    obs.timestamp_ns = t;
+    engine.Observe(obs);
+  }
+  g_counting = false;
+  EXPECT_EQ(g_allocations, 0);
+  PluginCounters p;
+  auto snap = engine.BuildSnapshot(p);
+  EXPECT_EQ(snap->devices.at("A1B2C3D4E5F6").requests, 401'000u);
+  EXPECT_EQ(snap->devices.at("A1B2C3D4E5F6").pending, 1u);
+}
+
 }  // namespace
 }  // namespace tkmprom

@@ -103,6 +103,27 @@ TEST(EngineLimitsTest, OverlongSymbolsAndDeviceIdsAreNotStored) {
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
 }
 
+// Topics are the other string a publisher controls in full (up to the ring's
+// 1 KiB): one longer than any device id is not matched against a custom
+// pattern, nor remembered among the non-device topics.
+TEST(EngineLimitsTest, OverlongTopicsAreNoDeviceTopics) {
+  Config c;
+  c.device_id_pattern = "^D";
+  EngineHarness h(c);
+  const std::string longest = "D" + std::string(kMaxDeviceIdBytes - 1, 'x');
+  h.Publish(MessageKind::kOther, 0, longest, SingleQuote("UPDATE", "AAPL"));
+  h.Publish(MessageKind::kOther, 0, longest + "x", SingleQuote("UPDATE", "AAPL"));
+  h.Publish(MessageKind::kOther, 0, "D" + std::string(1023, 'y'), SingleQuote("UPDATE", "AAPL"));
+  PluginCounters p;
+  p.received[static_cast<int>(MessageKind::kOther)] = 3;
+  const auto s = h.Snap(p);
+  EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_messages_total", {{"kind", "device_message"}}), 1);
+  EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_messages_total", {{"kind", "other"}}), 2);
+  EXPECT_EQ(EngineHarness::Find(*s, "tickrmeter_stock_update_unmatched_responses_total",
+                                {{"reason", "unsolicited"}}),
+            1);
+}
+
 TEST(EngineLimitsTest, IdleSymbolsExpireUnlessBusy) {
   Config c;
   c.symbol_expiry_s = 3600;

@@ -54,6 +54,27 @@ def engine_seeds(samples):
                        '{"type":"UPDATE","device":"%s","symbol":"S%d"}' % (dev, n))
         many += record(STEP_1MS | SNAPSHOT, dev, answers[0]["payload"])
     seeds["over-the-caps"] = many
+    # Label caps (plugin-contract.md 7.2): more distinct firmware_version, iv
+    # and flashID values than 256 per label, some over-long or not printable.
+    labels = b"\x00"
+    for n in range(300):
+        value = "v%d" % n
+        if n % 50 == 1:
+            value = value.ljust(33, "x")
+        elif n % 50 == 2:
+            value += "\\u0001"
+        labels += record(STEP_1MS, "DEVICESTATUS_RES",
+                         '{"device":"%012X","firmware_version":"f%s","iv":"i%s","flashID":"x%s",'
+                         '"uptime":%d}' % (n + 1, value, value, value, 1000 - n))
+    labels += record(STEP_1MS | SNAPSHOT, "TICKRMETERBOOT", '{"type":"BOOT","device":"%012X"}' % 300)
+    seeds["label-caps"] = labels
+    # Requests superseding each other (the deadline queue), then a timeout.
+    flood = b"\x00"
+    for n in range(300):
+        flood += record(STEP_1MS, "STOCKPRICEUPDATE",
+                        '{"type":"UPDATE","device":"%s","symbol":"AAPL"}' % DEVICE)
+    flood += record(STEP_31S | ADVANCE | SNAPSHOT, "DEVICESTATUS", '{"action":"status"}')
+    seeds["superseding-requests"] = flood
     return seeds
 
 
