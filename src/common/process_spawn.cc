@@ -31,7 +31,11 @@ struct SpawnSetup {
 }  // namespace
 
 pid_t SpawnChild(const std::string& path, const std::vector<std::string>& args,
-                 const std::vector<int>& fds, std::string* error) {
+                 const std::vector<int>& handed, std::string* error) {
+  // Trailing -1s need no close action: everything from the first number
+  // not handed on is closed below anyway.
+  std::vector<int> fds = handed;
+  while (!fds.empty() && fds.back() < 0) fds.pop_back();
   if (kFirstChildFd + static_cast<int>(fds.size()) > kChildFdEnd) {
     *error = "too many descriptors for a child";
     return -1;
