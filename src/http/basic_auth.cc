@@ -72,7 +72,10 @@ bool BcryptVerify(const std::string& password, const std::string& hash) {
 }
 
 BasicAuth::BasicAuth(const std::vector<HtpasswdEntry>& users, BasicAuthOptions options)
-    : hashes_(ByUser(users)), dummy_hash_(DummyHash(users)), options_(std::move(options)) {
+    : hashes_(ByUser(users)),
+      dummy_hash_(DummyHash(users)),
+      options_(std::move(options)),
+      throttle_(options_.throttle) {
   if (gnutls_rnd(GNUTLS_RND_NONCE, salt_.data(), salt_.size()) != 0) {
     // Unpredictability only hardens the digests kept in memory; a fixed salt
     // would still be correct.
@@ -129,25 +132,44 @@ void BasicAuth::CacheInsert(const Digest& key, int64_t now_ns) {
   *victim = entry;
 }
 
-BasicAuth::Result BasicAuth::Check(std::string_view user, std::string_view password) {
-  const int64_t now = options_.clock_ns ? options_.clock_ns() : SteadyNanos();
+int64_t BasicAuth::Now() const { return options_.clock_ns ? options_.clock_ns() : SteadyNanos(); }
+
+BasicAuth::Result BasicAuth::Check(const ClientAddress& client, std::string_view user,
+                                   std::string_view password, int* retry_after_s) {
+  const int64_t now = Now();
+  if (throttle_.LockedOut(client, now, retry_after_s)) return Result::kThrottled;
   const Digest key = CacheKey(user, password);
   if (CacheHit(key, now)) return Result::kAllowed;
 
-  std::unique_lock<std::mutex> one_at_a_time(bcrypt_mu_, std::try_to_lock);
-  if (!one_at_a_time.owns_lock()) return Result::kBusy;
+  switch (throttle_.Begin(client, now, retry_after_s)) {
+    case AuthThrottle::Admission::kAdmitted:
+      break;
+    case AuthThrottle::Admission::kAllBusy:
+      return Result::kBusy;
+    case AuthThrottle::Admission::kLockedOut:
+    case AuthThrottle::Admission::kAddressBusy:
+      return Result::kThrottled;
+  }
   auto it = hashes_.find(user);
   const bool known = it != hashes_.end();
   std::string secret(password);
   const std::string& hash = known ? it->second : dummy_hash_;
-  const bool matches =
-      options_.verifier ? options_.verifier(secret, hash) : BcryptVerify(secret, hash);
+  bool matches = false;
+  try {
+    matches = options_.verifier ? options_.verifier(secret, hash) : BcryptVerify(secret, hash);
+  } catch (...) {
+    // The slot must be given back whatever happens.
+    explicit_bzero(secret.data(), secret.size());
+    throttle_.End(client, /*failed=*/true, Now());
+    throw;
+  }
   explicit_bzero(secret.data(), secret.size());
   bcrypt_checks_.fetch_add(1, std::memory_order_relaxed);
-  one_at_a_time.unlock();
+  const bool allowed = known && matches;
+  throttle_.End(client, /*failed=*/!allowed, Now());
 
-  if (!known || !matches) return Result::kDenied;
-  CacheInsert(key, options_.clock_ns ? options_.clock_ns() : SteadyNanos());
+  if (!allowed) return Result::kDenied;
+  CacheInsert(key, Now());
   return Result::kAllowed;
 }
 

@@ -1,22 +1,29 @@
 // BasicAuth: decides whether HTTP basic credentials match the users of
-// plugin_opt_http_auth_file, cheaply enough to sit in front of every scrape.
+// plugin_opt_http_auth_file, cheaply enough to sit in front of every scrape,
+// and fairly enough that a flood of guesses from one address does not keep
+// the right password from another address out.
 //
 // bcrypt is slow by design (50-100 ms per check at cost 10), so:
 // - A successful check is cached, keyed by SHA-256 of a per-process random
 //   salt, the user and the password (the password itself is not kept), for
 //   at most `capacity` credentials, each forgotten `ttl` after its last use.
 //   Only successes are cached: a wrong password always pays for bcrypt.
-// - At most one bcrypt check runs at a time. A check that would start a
-//   second one answers kBusy at once (the server answers 503 with
-//   Retry-After), so a flood of guesses occupies at most one of
-//   libmicrohttpd's threads and cached credentials keep being served.
+// - bcrypt work is shared between client addresses by an AuthThrottle
+//   (auth_throttle.h): a few checks at once, at most one per address, and an
+//   address whose checks keep failing is locked out for a while (kThrottled,
+//   which the server answers 429 with Retry-After). A check that finds every
+//   slot taken by other addresses answers kBusy at once (503 with
+//   Retry-After), so guesses never hold more of libmicrohttpd's threads
+//   than there are slots, and cached credentials keep being served.
+// - A locked-out address is refused before the cache is consulted, so it
+//   cannot probe the cache for free either.
 // - An unknown user is checked against a dummy bcrypt hash of the file's
 //   usual cost, so the time taken does not tell which users exist. Hashes
 //   and cache digests are compared in constant time.
 //
 // Thread safety: Check() may be called from any number of threads at once.
 // The cache is guarded by a mutex held only to look up or insert, never
-// during bcrypt; a second mutex admits one bcrypt check at a time.
+// during bcrypt; the throttle has its own, never held during bcrypt either.
 #ifndef TKMPROM_SRC_HTTP_BASIC_AUTH_H_
 #define TKMPROM_SRC_HTTP_BASIC_AUTH_H_
 
@@ -26,13 +33,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "src/common/mutex.h"
 #include "src/common/thread_annotations.h"
+#include "src/http/auth_throttle.h"
+#include "src/http/client_address.h"
 #include "src/http/htpasswd.h"
 
 namespace tkmprom {
@@ -47,6 +55,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 struct BasicAuthOptions {
   int64_t cache_ttl_ns = int64_t{300} * 1000000000;
   size_t cache_capacity = 64;
+  // Concurrent checks, per-address lockout, the table of addresses.
+  AuthThrottleOptions throttle;
   // Replaceable in tests. Defaults: BcryptVerify, std::chrono::steady_clock.
   std::function<bool(const std::string& password, const std::string& hash)> verifier;
   std::function<int64_t()> clock_ns;
@@ -54,7 +64,9 @@ struct BasicAuthOptions {
 
 class BasicAuth {
  public:
-  enum class Result { kAllowed, kDenied, kBusy };
+  // kBusy: every bcrypt slot is taken by other addresses; kThrottled: this
+  // address is locked out, or already has a check running.
+  enum class Result { kAllowed, kDenied, kBusy, kThrottled };
 
   // `users` as ParseHtpasswd returns them (non-empty, bcrypt hashes).
   explicit BasicAuth(const std::vector<HtpasswdEntry>& users,
@@ -63,13 +75,19 @@ class BasicAuth {
   BasicAuth(const BasicAuth&) = delete;
   BasicAuth& operator=(const BasicAuth&) = delete;
 
-  Result Check(std::string_view user, std::string_view password);
+  // The verdict on credentials sent from `client`. With kBusy and
+  // kThrottled, *retry_after_s (if given) is set to the seconds to wait.
+  Result Check(const ClientAddress& client, std::string_view user, std::string_view password,
+               int* retry_after_s = nullptr);
 
   // bcrypt checks run so far, cached answers excluded. Any thread.
   uint64_t bcrypt_checks() const { return bcrypt_checks_.load(std::memory_order_relaxed); }
 
   // The hash unknown users are checked against (tests).
   const std::string& dummy_hash() const { return dummy_hash_; }
+
+  // The per-address bookkeeping, for its counters. Any thread.
+  const AuthThrottle& throttle() const { return throttle_; }
 
  private:
   using Digest = std::array<unsigned char, 32>;
@@ -79,6 +97,7 @@ class BasicAuth {
     int64_t expires_ns;
   };
 
+  int64_t Now() const;
   Digest CacheKey(std::string_view user, std::string_view password) const;
   bool CacheHit(const Digest& key, int64_t now_ns);
   void CacheInsert(const Digest& key, int64_t now_ns);
@@ -91,8 +110,7 @@ class BasicAuth {
   Mutex cache_mu_;
   std::vector<CacheEntry> cache_ GUARDED_BY(cache_mu_);  // at most cache_capacity
 
-  // A gate, guarding no data: held (try_lock) while one bcrypt check runs.
-  std::mutex bcrypt_mu_;
+  AuthThrottle throttle_;
   std::atomic<uint64_t> bcrypt_checks_{0};
 };
 

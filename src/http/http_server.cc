@@ -22,6 +22,7 @@
 #include "src/exposition/negotiation.h"
 #include "src/exposition/text_writer.h"
 #include "src/http/api_json.h"
+#include "src/http/client_address.h"
 #include "src/http/status_page.h"
 
 namespace tkmprom {
@@ -192,24 +193,36 @@ struct HttpServer::Handlers {
   }
 
   // Checks the request's basic credentials. When they do not admit it,
-  // queues the answer (401, or 503 while another bcrypt check runs) into
-  // `*result` and returns true.
+  // queues the answer (401; 429 to an address locked out or with a check
+  // running; 503 while every bcrypt slot is taken) into `*result` and
+  // returns true.
   static bool Refuse(HttpServer* server, MHD_Connection* connection, MHD_Result* result) {
     char* password_raw = nullptr;
     std::unique_ptr<char, MhdFree> user(
         MHD_basic_auth_get_username_password(connection, &password_raw));
     std::unique_ptr<char, MhdFree> password(password_raw);
     BasicAuth::Result verdict = BasicAuth::Result::kDenied;
+    int retry_after_s = 1;
     if (user != nullptr && password != nullptr) {
-      verdict = server->auth_->Check(user.get(), password.get());
+      const MHD_ConnectionInfo* info =
+          MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+      const ClientAddress client =
+          ClientAddress::FromSockaddr(info == nullptr ? nullptr : info->client_addr);
+      verdict = server->auth_->Check(client, user.get(), password.get(), &retry_after_s);
     }
+    const std::string retry_after = std::to_string(retry_after_s);
     switch (verdict) {
       case BasicAuth::Result::kAllowed:
         return false;
       case BasicAuth::Result::kBusy:
         *result = QueueCopy(connection, MHD_HTTP_SERVICE_UNAVAILABLE,
-                            "another password check is running; retry shortly\n", kTextPlain,
-                            {{MHD_HTTP_HEADER_RETRY_AFTER, "1"}});
+                            "every password check slot is busy; retry shortly\n", kTextPlain,
+                            {{MHD_HTTP_HEADER_RETRY_AFTER, retry_after.c_str()}});
+        return true;
+      case BasicAuth::Result::kThrottled:
+        *result = QueueCopy(connection, MHD_HTTP_TOO_MANY_REQUESTS,
+                            "too many password checks from your address; retry later\n", kTextPlain,
+                            {{MHD_HTTP_HEADER_RETRY_AFTER, retry_after.c_str()}});
         return true;
       case BasicAuth::Result::kDenied:
         break;
@@ -321,14 +334,16 @@ struct HttpServer::Handlers {
 };
 
 HttpServer::HttpServer(const Config& config, SnapshotHolder* holder, const HttpSecurity& security,
-                       const HttpLimits& limits)
+                       const HttpLimits& limits, const BasicAuthOptions& auth_options)
     : ranking_min_requests_(config.ranking_min_requests),
       quantile_window_s_(config.quantile_window_s),
       holder_(holder),
       limits_(limits),
+      auth_options_(auth_options),
       tls_cert_pem_(security.tls_cert_pem),
       tls_key_pem_(security.tls_key_pem),
-      auth_(security.AuthEnabled() ? std::make_unique<BasicAuth>(security.users) : nullptr) {}
+      auth_(security.AuthEnabled() ? std::make_unique<BasicAuth>(security.users, auth_options_)
+                                   : nullptr) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -348,7 +363,8 @@ std::string HttpServer::Reload(const HttpSecurity& security) {
   std::unique_ptr<BasicAuth> old_auth = std::move(auth_);
   tls_cert_pem_ = security.tls_cert_pem;
   tls_key_pem_ = security.tls_key_pem;
-  auth_ = security.AuthEnabled() ? std::make_unique<BasicAuth>(security.users) : nullptr;
+  auth_ =
+      security.AuthEnabled() ? std::make_unique<BasicAuth>(security.users, auth_options_) : nullptr;
   std::string error = Start(listen_fd);
   if (error.empty()) return "";
   tls_cert_pem_ = std::move(old_cert);

@@ -8,10 +8,12 @@
 // GET and HEAD only (405 otherwise); anything else is 404.
 //
 // With users in the HttpSecurity, every path but /healthz needs HTTP basic
-// auth (401 with `WWW-Authenticate: Basic realm="tkmprom"` otherwise; 503
-// with Retry-After while another bcrypt check runs, see basic_auth.h). With a
-// certificate, the listener speaks TLS only. Every response carries
-// `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`. HttpLimits
+// auth (401 with `WWW-Authenticate: Basic realm="tkmprom"` otherwise; 429
+// with Retry-After to an address whose checks keep failing or that already
+// has one running, 503 with Retry-After while every bcrypt slot is taken by
+// other addresses; see basic_auth.h). With a certificate, the listener
+// speaks TLS only. Every response carries `X-Content-Type-Options: nosniff`
+// and `Cache-Control: no-store`. HttpLimits
 // bound connections overall and per client address, and close a connection
 // idle for longer than the timeout, so idle or slow clients cannot exhaust the
 // listener or stall scrapes.
@@ -55,10 +57,12 @@ struct HttpLimits {
 class HttpServer {
  public:
   // `holder` must outlive the server. Only config.ranking_min_requests and
-  // config.quantile_window_s are read (copied here); `security` is copied too.
+  // config.quantile_window_s are read (copied here); `security` is copied
+  // too. `auth_options` (tests: a fake verifier or clock) apply to the
+  // users of `security` and of every Reload().
   HttpServer(const Config& config, SnapshotHolder* holder,
-             const HttpSecurity& security = HttpSecurity(),
-             const HttpLimits& limits = HttpLimits());
+             const HttpSecurity& security = HttpSecurity(), const HttpLimits& limits = HttpLimits(),
+             const BasicAuthOptions& auth_options = BasicAuthOptions());
   ~HttpServer();  // Stop()s.
 
   HttpServer(const HttpServer&) = delete;
@@ -104,6 +108,7 @@ class HttpServer {
   const double quantile_window_s_;  // the status page names it
   SnapshotHolder* const holder_;
   const HttpLimits limits_;
+  const BasicAuthOptions auth_options_;
   // Replaced only by Reload(), while the daemon is stopped.
   std::string tls_cert_pem_;  // "" : plain HTTP
   std::string tls_key_pem_;

@@ -3,12 +3,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 
 namespace tkmprom {
@@ -176,6 +178,59 @@ int ListenOnLoopback(uint16_t* port) {
   }
   *port = ntohs(addr.sin_port);
   return fd;
+}
+
+int ConnectFrom(const char* source, uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  inet_pton(AF_INET, source, &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::string ReadUntilClosed(int fd, int timeout_ms, bool* closed) {
+  std::string data;
+  *closed = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) return data;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) {
+      *closed = true;
+      return data;
+    }
+    data.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+std::string RawGet(const char* source, uint16_t port, const std::string& path,
+                   const std::vector<std::string>& headers) {
+  const int fd = ConnectFrom(source, port);
+  if (fd < 0) return "";
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+  for (const std::string& h : headers) request += h + "\r\n";
+  request += "\r\n";
+  std::string answer;
+  bool closed = false;
+  if (WriteAll(fd, request)) answer = ReadUntilClosed(fd, 5000, &closed);
+  close(fd);
+  return answer;
 }
 
 }  // namespace tkmprom

@@ -53,6 +53,19 @@ bool GunzipForTest(std::string_view in, std::string* out);
 // Returns the descriptor (or -1) and stores the port.
 int ListenOnLoopback(uint16_t* port);
 
+// A TCP connection to 127.0.0.1:port from `source` (any 127.x address:
+// loopback accepts them all as a source); -1 on failure.
+int ConnectFrom(const char* source, uint16_t port);
+
+// Everything the peer sends until it closes or `timeout_ms` passes;
+// *closed tells which.
+std::string ReadUntilClosed(int fd, int timeout_ms, bool* closed);
+
+// One request over a fresh connection from `source` (with `headers`,
+// "Name: value" lines); the raw answer, "" when none came.
+std::string RawGet(const char* source, uint16_t port, const std::string& path,
+                   const std::vector<std::string>& headers = {});
+
 }  // namespace tkmprom
 
 #endif  // TKMPROM_TESTS_HTTP_HTTP_TEST_CLIENT_H_

@@ -5,6 +5,7 @@ with basic auth on every path but /healthz, and a broker whose files are
 unusable refuses to start with a line naming the option and the path."""
 
 import base64
+import http.client
 import os
 import pwd
 import shutil
@@ -13,8 +14,6 @@ import ssl
 import subprocess
 import tempfile
 import unittest
-import urllib.error
-import urllib.request
 
 from harness import Broker, wait_until
 
@@ -61,18 +60,20 @@ class HttpSecurityTest(unittest.TestCase):
         with open(path) as f:
             return f.read()
 
-    def https(self, broker, path, headers=None):
-        """(status, headers, body) over TLS trusting only the test certificate."""
+    def https(self, broker, path, headers=None, source="127.0.0.1"):
+        """(status, headers, body) over TLS trusting only the test certificate,
+        from the loopback address `source`."""
         context = ssl.create_default_context(cafile=self.cert)
-        req = urllib.request.Request("https://127.0.0.1:%d%s" % (broker.http_port, path),
-                                     headers=headers or {})
+        conn = http.client.HTTPSConnection("127.0.0.1", broker.http_port, timeout=5,
+                                           context=context, source_address=(source, 0))
         try:
-            with urllib.request.urlopen(req, timeout=5, context=context) as r:
-                return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
-        except urllib.error.HTTPError as e:
-            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
-        except (urllib.error.URLError, OSError):
+            conn.request("GET", path, headers=headers or {})
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        except (http.client.HTTPException, OSError):
             return None, {}, b""
+        finally:
+            conn.close()
 
     def expect_failure(self, options, user=None):
         """Starts a broker that must refuse to start; returns its log."""
@@ -104,14 +105,19 @@ class HttpSecurityTest(unittest.TestCase):
                           % b.http_port, b.log())
             status, hdrs, body = self.https(b, "/healthz")
             self.assertEqual((status, body), (200, b"ok\n"))
-            for path in ("/metrics", "/", "/api/v1/symbols/slowest", "/api/v1/devices/X"):
+            paths = ("/metrics", "/", "/api/v1/symbols/slowest", "/api/v1/devices/X")
+            for i, path in enumerate(paths):
                 status, hdrs, body = self.https(b, path)
                 self.assertEqual(status, 401, path)
                 self.assertEqual(hdrs.get("www-authenticate"), 'Basic realm="tkmprom"')
                 self.assertEqual(hdrs.get("x-content-type-options"), "nosniff")
                 self.assertEqual(hdrs.get("cache-control"), "no-store")
-                self.assertEqual(self.https(b, path, basic(USER, "wrong"))[0], 401, path)
-                self.assertEqual(self.https(b, path, basic("mallory", PASSWORD))[0], 401, path)
+                # From an address per path: an address with 5 failures
+                # within a minute is answered 429 (test_http_hostile.py).
+                source = "127.0.0.%d" % (10 + i)
+                self.assertEqual(self.https(b, path, basic(USER, "wrong"), source)[0], 401, path)
+                self.assertEqual(self.https(b, path, basic("mallory", PASSWORD), source)[0], 401,
+                                 path)
             status, hdrs, body = self.https(b, "/metrics", basic(USER, PASSWORD))
             self.assertEqual(status, 200)
             self.assertIn(b"tickrmeter_messages_total", body)
