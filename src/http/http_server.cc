@@ -11,12 +11,15 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "src/exposition/negotiation.h"
@@ -160,6 +163,42 @@ std::string CheckListeningSocket(int fd) {
   return "";
 }
 
+// libmicrohttpd's own connection limit is twice ours: connections the
+// ConnectionTable closed to make room are still draining when the newcomer
+// that evicted them is accepted, and libmicrohttpd, at its limit, would
+// refuse the newcomer before the table could make room (it checks its limit
+// before any callback runs). The thread pool splits this limit between its
+// threads, so each can hold all of ours.
+ConnectionTableLimits TableLimits(const HttpLimits& limits) {
+  ConnectionTableLimits t;
+  t.connection_limit = std::max(limits.connection_limit, 1u);
+  t.capacity = 2 * t.connection_limit;
+  t.per_address_limit = limits.per_ip_connection_limit;
+  t.header_deadline_ns = int64_t{limits.header_deadline_ms} * 1000000;
+  return t;
+}
+
+// Makes libmicrohttpd close a connection it owns: the next read sees end of
+// stream and the next write fails, so its thread closes the connection and
+// reports it closed (and only then closes the descriptor). The socket's
+// pending data is dropped; nothing else about the descriptor changes.
+void ShutDownConnection(int fd) { shutdown(fd, SHUT_RDWR); }
+
+// A ConnectionTable slot stored in libmicrohttpd's per-connection pointer:
+// slot + 1, so that null means untracked.
+void* SlotContext(int slot) {
+  return slot < 0 ? nullptr : reinterpret_cast<void*>(static_cast<intptr_t>(slot) + 1);
+}
+int SlotOf(void* context) {
+  return context == nullptr ? ConnectionTable::kUntracked
+                            : static_cast<int>(reinterpret_cast<intptr_t>(context) - 1);
+}
+int SlotOf(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info == nullptr ? ConnectionTable::kUntracked : SlotOf(info->socket_context);
+}
+
 }  // namespace
 
 struct HttpServer::Handlers {
@@ -169,6 +208,9 @@ struct HttpServer::Handlers {
     // Nothing may unwind into libmicrohttpd's C frames.
     try {
       auto* server = static_cast<HttpServer*>(cls);
+      // Called once the request's headers are complete: the connection is
+      // no longer one that holds a place without asking for anything.
+      server->connections_.RequestStarted(SlotOf(connection));
       // Authentication first, so that nothing about the server (not even
       // which methods it allows) is told to a stranger.
       MHD_Result refused;
@@ -314,6 +356,42 @@ struct HttpServer::Handlers {
         {{"Content-Security-Policy", StatusPageCsp()}, {"Referrer-Policy", "no-referrer"}});
   }
 
+  // A connection accepted (STARTED) or about to be closed (CLOSED): the
+  // ConnectionTable follows it, and may close older ones to make room.
+  static void ConnectionNotice(void* cls, MHD_Connection* connection, void** socket_context,
+                               MHD_ConnectionNotificationCode code) {
+    auto* server = static_cast<HttpServer*>(cls);
+    try {
+      if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const MHD_ConnectionInfo* fd =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const MHD_ConnectionInfo* address =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (fd == nullptr) return;
+        const int slot = server->connections_.Opened(
+            fd->connect_fd,
+            ClientAddress::FromSockaddr(address == nullptr ? nullptr : address->client_addr),
+            SteadyNanos());
+        *socket_context = SlotContext(slot);
+      } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        server->connections_.Closed(SlotOf(*socket_context));
+        *socket_context = nullptr;
+      }
+    } catch (...) {
+    }
+  }
+
+  // A request answered (or abandoned): its connection waits for the next
+  // request's headers from now on.
+  static void RequestDone(void* cls, MHD_Connection* connection, void** /*con_cls*/,
+                          MHD_RequestTerminationCode /*code*/) {
+    try {
+      static_cast<HttpServer*>(cls)->connections_.RequestCompleted(SlotOf(connection),
+                                                                   SteadyNanos());
+    } catch (...) {
+    }
+  }
+
   // libmicrohttpd's messages: kept (the last one) for Start()'s error line,
   // never printed; the companion's stderr is /dev/null.
   static void Log(void* cls, const char* format, va_list args) {
@@ -343,7 +421,8 @@ HttpServer::HttpServer(const Config& config, SnapshotHolder* holder, const HttpS
       tls_cert_pem_(security.tls_cert_pem),
       tls_key_pem_(security.tls_key_pem),
       auth_(security.AuthEnabled() ? std::make_unique<BasicAuth>(security.users, auth_options_)
-                                   : nullptr) {}
+                                   : nullptr),
+      connections_(TableLimits(limits), &ShutDownConnection) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -418,8 +497,13 @@ std::string HttpServer::Start(int listen_fd) {
       MHD_OPTION_EXTERNAL_LOGGER, &Handlers::Log, this,
       MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(dup_fd),
       MHD_OPTION_THREAD_POOL_SIZE, kThreadPoolSize,
-      MHD_OPTION_CONNECTION_LIMIT, limits_.connection_limit,
-      MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits_.per_ip_connection_limit,
+      // The ConnectionTable enforces connection_limit and the per-address
+      // limit by closing old connections; libmicrohttpd's own limits would
+      // refuse the new one instead (its per-address limit is left off).
+      MHD_OPTION_CONNECTION_LIMIT,
+      static_cast<unsigned>(TableLimits(limits_).capacity),
+      MHD_OPTION_NOTIFY_CONNECTION, &Handlers::ConnectionNotice, this,
+      MHD_OPTION_NOTIFY_COMPLETED, &Handlers::RequestDone, this,
       MHD_OPTION_CONNECTION_TIMEOUT, limits_.connection_timeout_s,
       MHD_OPTION_ARRAY, tls ? tls_options : no_options,
       MHD_OPTION_END);
@@ -433,10 +517,45 @@ std::string HttpServer::Start(int listen_fd) {
   }
   listen_fd_ = listen_fd;
   saved_fd_flags_ = flags;
+  if (limits_.header_deadline_ms > 0) {
+    {
+      std::lock_guard<std::mutex> lock(sweep_mu_);
+      sweep_stop_ = false;
+    }
+    try {
+      sweeper_ = std::thread(&HttpServer::Sweep, this);
+    } catch (const std::system_error& e) {
+      Stop();
+      return std::string("cannot start the HTTP server's sweeper thread: ") + e.what();
+    }
+  }
   return "";
 }
 
+void HttpServer::Sweep() {
+  const int64_t deadline_ns = int64_t{limits_.header_deadline_ms} * 1000000;
+  std::unique_lock<std::mutex> lock(sweep_mu_);
+  while (!sweep_stop_) {
+    const int64_t now = SteadyNanos();
+    // A connection opened after this pass is due no sooner than one whole
+    // deadline from now, so waking then at the latest misses none.
+    const int64_t next = std::min(connections_.CloseOverdue(now), now + deadline_ns);
+    sweep_cv_.wait_for(lock, std::chrono::nanoseconds(next - now), [this] { return sweep_stop_; });
+  }
+}
+
+void HttpServer::StopSweeper() {
+  if (!sweeper_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(sweep_mu_);
+    sweep_stop_ = true;
+  }
+  sweep_cv_.notify_all();
+  sweeper_.join();
+}
+
 void HttpServer::Stop() {
+  StopSweeper();
   if (daemon_ == nullptr) return;
   // Quiescing hands the (duplicate) listening socket back, so stopping
   // neither shuts it down nor closes it; it is closed here instead.

@@ -13,30 +13,40 @@
 // has one running, 503 with Retry-After while every bcrypt slot is taken by
 // other addresses; see basic_auth.h). With a certificate, the listener
 // speaks TLS only. Every response carries `X-Content-Type-Options: nosniff`
-// and `Cache-Control: no-store`. HttpLimits
-// bound connections overall and per client address, and close a connection
-// idle for longer than the timeout, so idle or slow clients cannot exhaust the
-// listener or stall scrapes.
+// and `Cache-Control: no-store`.
+//
+// HttpLimits bound connections overall and per client address, and a
+// ConnectionTable (connection_table.h) keeps idle or slow clients from
+// exhausting the listener or stalling scrapes: at a limit, a new connection
+// closes the one open longest without completing a request; a request's
+// headers must arrive within a total deadline however slowly they trickle
+// (a sweeper thread closes the late ones); and libmicrohttpd closes a
+// connection idle for longer than the timeout.
 //
 // The listening socket is bound by the broker before the companion is forked
 // and stays the caller's: the server serves on a duplicate of it, and
 // neither closes nor shuts down the caller's descriptor.
 //
-// Thread safety: Start() and Stop() (and the destructor) are called by the
-// thread that owns the server, never concurrently with each other.
+// Thread safety: Start(), Reload() and Stop() (and the destructor) are called
+// by the thread that owns the server, never concurrently with each other.
 // PrepareRenders() is called by the engine thread, at any time, also before
 // Start() and after Stop(). Requests are handled on libmicrohttpd's threads,
-// which only read the SnapshotHolder and the MetricsCache.
+// which read the SnapshotHolder and the MetricsCache and update the
+// ConnectionTable and BasicAuth (both thread-safe); the sweeper thread,
+// running between Start() and Stop(), touches only the ConnectionTable.
 #ifndef TKMPROM_SRC_HTTP_HTTP_SERVER_H_
 #define TKMPROM_SRC_HTTP_HTTP_SERVER_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "src/http/basic_auth.h"
+#include "src/http/connection_table.h"
 #include "src/http/http_security.h"
 #include "src/http/metrics_cache.h"
 #include "src/http/scrape_schedule.h"
@@ -49,9 +59,20 @@ struct MHD_Daemon;
 namespace tkmprom {
 
 struct HttpLimits {
-  unsigned connection_limit = 64;         // open connections at most, all clients together
-  unsigned per_ip_connection_limit = 16;  // from one client address; 0: no limit
-  unsigned connection_timeout_s = 10;     // a connection idle this long is closed
+  // Open connections, all clients together. A new connection beyond it
+  // closes the one open longest without completing a request.
+  unsigned connection_limit = 64;
+  // The same from one client address (an IPv6 /64), among that address's
+  // connections; 0: no per-address limit. It closes old connections, never
+  // refuses the new one, so hogs cannot keep out a scraper sharing their
+  // address (Prometheus on the broker host, or behind the same NAT).
+  unsigned per_ip_connection_limit = 16;
+  unsigned connection_timeout_s = 10;  // a connection idle this long is closed
+  // A request's headers must all have arrived this long after the accept
+  // (or after the previous request on the connection was answered), however
+  // slowly they trickle; libmicrohttpd's idle timer restarts with every
+  // byte. 0: no deadline.
+  unsigned header_deadline_ms = 10000;
 };
 
 class HttpServer {
@@ -86,8 +107,8 @@ class HttpServer {
   std::string Reload(const HttpSecurity& security);
 
   // Stops accepting, finishes or drops the open connections, joins
-  // libmicrohttpd's threads. The caller's socket stays open and listening
-  // (its blocking mode is restored). Idempotent.
+  // libmicrohttpd's threads and the sweeper. The caller's socket stays open
+  // and listening (its blocking mode is restored). Idempotent.
   void Stop();
 
   // Renders /metrics for `snapshot` (0.0.4 text, plain and gzip, and any
@@ -101,8 +122,17 @@ class HttpServer {
   // std::chrono::steady_clock (CLOCK_MONOTONIC) nanoseconds. Any thread.
   const ScrapeSchedule& scrape_schedule() const { return scrape_schedule_; }
 
+  // How many connections were tracked, closed for room or for late
+  // headers, or refused (tests). Any thread.
+  ConnectionTable::Counts connection_counts() const { return connections_.counts(); }
+
  private:
   struct Handlers;  // libmicrohttpd's callbacks, defined in the .cc
+
+  // The sweeper thread: closes connections whose headers are overdue, at
+  // each deadline, until Stop().
+  void Sweep();
+  void StopSweeper();
 
   const uint64_t ranking_min_requests_;
   const double quantile_window_s_;  // the status page names it
@@ -115,6 +145,12 @@ class HttpServer {
   std::unique_ptr<BasicAuth> auth_;  // null: no authentication
   MetricsCache cache_;
   ScrapeSchedule scrape_schedule_;
+  ConnectionTable connections_;
+
+  std::thread sweeper_;  // joinable between Start() and Stop()
+  std::mutex sweep_mu_;
+  std::condition_variable sweep_cv_;
+  bool sweep_stop_ = false;  // guarded by sweep_mu_
 
   std::atomic<const std::atomic<int64_t>*> liveness_{nullptr};
 

@@ -1,5 +1,8 @@
-// Hostile HTTP clients over loopback (issue 13): password guessers whose
-// bcrypt checks must not keep another address out.
+// Hostile HTTP clients over loopback (issue 13): connections that hold a
+// place without asking for anything (at the connection limit, or sharing
+// the scraper's address), headers that trickle in a byte at a time, and
+// password guessers whose bcrypt checks must not keep another address out.
+// Deadlines are injected short (HttpLimits) so that no test waits long.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -104,6 +107,7 @@ class GatedVerifier {
 class HttpServerHostileTest : public ::testing::Test {
  protected:
   void TearDown() override {
+    for (int fd : hogs_) close(fd);
     server_.reset();
     if (listen_fd_ >= 0) close(listen_fd_);
   }
@@ -123,12 +127,127 @@ class HttpServerHostileTest : public ::testing::Test {
     holder_.Publish(MakeSnapshot());
   }
 
+  // Opens `n` silent connections from `source` and waits until the server
+  // has seen every connection it is going to keep.
+  void OpenHogs(const char* source, int n) {
+    for (int i = 0; i < n; ++i) {
+      const int fd = ConnectFrom(source, port_);
+      ASSERT_GE(fd, 0);
+      hogs_.push_back(fd);
+    }
+    WaitUntilSettled(n);
+  }
+
+  // Until the server has accepted `accepted` connections in all, or two
+  // seconds passed.
+  void WaitUntilSettled(uint64_t accepted) {
+    const auto deadline = Clock::now() + std::chrono::seconds(2);
+    while (server_->connection_counts().opened < accepted && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  // Which of the hogs the server closed, waiting up to `timeout_ms` for each.
+  std::vector<bool> HogsClosed(int timeout_ms) {
+    std::vector<bool> closed;
+    for (int fd : hogs_) {
+      bool c = false;
+      ReadUntilClosed(fd, timeout_ms, &c);
+      closed.push_back(c);
+    }
+    return closed;
+  }
+
   HttpSecurity security_;
   SnapshotHolder holder_;
   std::unique_ptr<HttpServer> server_;
+  std::vector<int> hogs_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
 };
+
+TEST_F(HttpServerHostileTest, AtTheConnectionLimitAScrapeClosesTheOldestIdleConnection) {
+  HttpLimits limits;
+  limits.connection_limit = 8;
+  limits.per_ip_connection_limit = 0;
+  Start(limits);
+  OpenHogs("127.0.0.1", 8);
+  ASSERT_EQ(server_->connection_counts().live, 8u);
+  for (int i = 0; i < 3; ++i) {
+    const auto start = Clock::now();
+    const std::string answer = RawGet("127.0.0.3", port_, "/metrics");
+    EXPECT_TRUE(IsOk(answer)) << i << ": " << answer;
+    EXPECT_NE(answer.find("tickrmeter_build_info"), std::string::npos);
+    EXPECT_LT(SecondsSince(start), 1.0);
+  }
+  // The first scrape closed the oldest silent connection; the later ones
+  // found the room the finished scrapes left (or, when they came before
+  // libmicrohttpd reported the previous one closed, closed another).
+  const std::vector<bool> closed = HogsClosed(300);
+  EXPECT_TRUE(closed[0]);
+  EXPECT_GE(std::count(closed.begin(), closed.end(), true), 1);
+  EXPECT_EQ(server_->connection_counts().evicted,
+            static_cast<uint64_t>(std::count(closed.begin(), closed.end(), true)));
+  EXPECT_EQ(server_->connection_counts().refused, 0u);
+}
+
+TEST_F(HttpServerHostileTest, HogsSharingTheScrapersAddressDoNotKeepItOut) {
+  HttpLimits limits;
+  limits.per_ip_connection_limit = 4;
+  Start(limits);
+  OpenHogs("127.0.0.1", 12);
+  for (int i = 0; i < 3; ++i) {
+    const auto start = Clock::now();
+    const std::string answer = RawGet("127.0.0.1", port_, "/metrics");
+    EXPECT_TRUE(IsOk(answer)) << i << ": " << answer;
+    EXPECT_LT(SecondsSince(start), 1.0);
+  }
+  // 8 hogs closed as the others came, and at least one more for the scrapes.
+  const std::vector<bool> closed = HogsClosed(300);
+  EXPECT_GE(std::count(closed.begin(), closed.end(), true), 9);
+  EXPECT_TRUE(closed[0]);
+}
+
+TEST_F(HttpServerHostileTest, TricklingHeadersAreClosedAtTheTotalDeadline) {
+  HttpLimits limits;
+  limits.connection_timeout_s = 10;  // never reached: a byte comes every 100 ms
+  limits.header_deadline_ms = 1000;
+  Start(limits);
+  const int fd = ConnectFrom("127.0.0.1", port_);
+  ASSERT_GE(fd, 0);
+  const auto start = Clock::now();
+  const std::string head = "GET /metrics HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
+  size_t sent = 0;
+  bool closed = false;
+  while (!closed && SecondsSince(start) < 5.0) {
+    const char byte = sent < head.size() ? head[sent] : 'a';
+    if (send(fd, &byte, 1, MSG_NOSIGNAL) != 1) break;
+    ++sent;
+    const std::string answer = ReadUntilClosed(fd, 100, &closed);
+    EXPECT_EQ(answer, "");
+  }
+  const double waited = SecondsSince(start);
+  close(fd);
+  EXPECT_GE(sent, 8u);  // bytes kept coming until the end
+  EXPECT_GE(waited, 0.9);
+  EXPECT_LT(waited, 2.5);
+  EXPECT_EQ(server_->connection_counts().overdue, 1u);
+  // A request whose headers come at once is served as ever.
+  EXPECT_TRUE(IsOk(RawGet("127.0.0.1", port_, "/healthz")));
+}
+
+TEST_F(HttpServerHostileTest, TheDeadlinesSurviveAReload) {
+  HttpLimits limits;
+  limits.connection_limit = 4;
+  limits.per_ip_connection_limit = 0;
+  limits.header_deadline_ms = 500;
+  Start(limits);
+  ASSERT_EQ(server_->Reload(security_), "");
+  OpenHogs("127.0.0.1", 4);
+  EXPECT_TRUE(IsOk(RawGet("127.0.0.2", port_, "/healthz")));
+  const std::vector<bool> closed = HogsClosed(1500);
+  EXPECT_EQ(std::count(closed.begin(), closed.end(), true), 4);  // one evicted, three overdue
+}
 
 TEST_F(HttpServerHostileTest, AGuessingAddressHoldsOneBcryptSlotAndAnotherAddressIsServed) {
   AddUser();
