@@ -73,8 +73,8 @@ void AddSymbolFamilies(const EngineTables& t, Snapshot* snap) {
                           "none).");
   MetricFamily& summary =
       Add(snap, "tickrmeter_symbol_latency_seconds", MetricType::kSummary,
-          "Latency quantiles of the answers in the last quantile_window (NaN when none); _sum "
-          "and _count cover all answers since start.");
+          "Latency quantiles (nearest rank, within 1 %) of the answers in the last "
+          "quantile_window (NaN when none); _sum and _count cover all answers since start.");
 
   std::vector<std::string> bounds;
   for (double b : symbols.bounds()) bounds.push_back(FormatBound(b));
