@@ -18,8 +18,21 @@ std::string_view CsvEntry(std::string_view csv, int64_t index) {
   }
 }
 
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+// Symbol comparisons of the §5 answer rules ignore ASCII case (§7.4): users
+// type playlist entries as they like (`btc/usd`), quote sources answer with
+// their own spelling (`BTC`). Bytes outside A-Z compare as they are.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
 }
 
 bool Older(const RequestSlot& a, const RequestSlot& b) {
@@ -201,6 +214,8 @@ int Correlator::Match(const Device& d, State state, AnswerKind kind, const Devic
     case AnswerKind::kPlaylistUpdate:
       break;
   }
+  // The entry at symbolIndex names the request by position: the device
+  // requested exactly that CSV entry, so it is compared as it is.
   if (m.has_symbol_index) {
     const std::string_view want = CsvEntry(m.symbols, m.symbol_index);
     if (!want.empty()) {
@@ -208,16 +223,19 @@ int Correlator::Match(const Device& d, State state, AnswerKind kind, const Devic
       if (i >= 0) return i;
     }
   }
+  // The answer's own symbol is the quote source's spelling: equal, equal
+  // once a /suffix is stripped, then prefix, all ignoring ASCII case (§7.4).
   const std::string_view got = m.symbol;
   if (got.empty()) return -1;
-  int i = best([&](const RequestSlot& s) { return s.symbol == got; });
+  int i = best([&](const RequestSlot& s) { return EqualsIgnoreCase(s.symbol, got); });
   if (i >= 0) return i;
   i = best([&](const RequestSlot& s) {
     const size_t slash = s.symbol.find('/');
-    return slash != std::string::npos && std::string_view(s.symbol).substr(0, slash) == got;
+    return slash != std::string::npos &&
+           EqualsIgnoreCase(std::string_view(s.symbol).substr(0, slash), got);
   });
   if (i >= 0) return i;
-  return best([&](const RequestSlot& s) { return StartsWith(s.symbol, got); });
+  return best([&](const RequestSlot& s) { return StartsWithIgnoreCase(s.symbol, got); });
 }
 
 void Correlator::TimeOut(uint32_t device_id, uint32_t slot, int64_t at_ns) {

@@ -3,7 +3,9 @@
 // unanswered ones.
 //
 // Requests are kept per device in RequestSlots keyed by the requested symbol
-// ("" for a request without one). A slot stays after its request resolved,
+// ("" for a request without one). An answer's symbol is compared with the
+// requested ones ignoring ASCII case (§7.4); the label stays the requested
+// symbol as the device sent it. A slot stays after its request resolved,
 // as a record for classifying later answers as `late` or `duplicate` within
 // request_timeout. Every request is counted, at request time, under one
 // SymbolTable label that its outcome reuses, so per label
