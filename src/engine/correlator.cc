@@ -43,6 +43,18 @@ bool IsError(AnswerKind kind) {
   return kind == AnswerKind::kError || kind == AnswerKind::kPageError;
 }
 
+// The backend an answer names (§7.5): page replies `page`, others their
+// symbolType when they carry one. False when the answer names none.
+bool NamedBackend(AnswerKind kind, const DeviceMessageFields& m, Backend* out) {
+  if (kind == AnswerKind::kPage || kind == AnswerKind::kPageError) {
+    *out = Backend::kPage;
+    return true;
+  }
+  if (!m.has_symbol_type) return false;
+  *out = BackendOfSymbolType(m.symbol_type);
+  return true;
+}
+
 }  // namespace
 
 AnswerKind ClassifyAnswer(const DeviceMessageFields& m) {
@@ -67,11 +79,22 @@ const char* UnmatchedName(Unmatched u) {
   return "unsolicited";
 }
 
-Correlator::Correlator(const Config& config, SymbolTable* symbols, DeviceRegistry* devices)
+Correlator::Correlator(const Config& config, SymbolTable* symbols, DeviceRegistry* devices,
+                       BackendLedger* backends)
     : timeout_ns_(std::max<int64_t>(Config::ToNanos(config.request_timeout_s), 1)),
       per_device_(config.per_device_metrics),
       symbols_(symbols),
-      devices_(devices) {}
+      devices_(devices),
+      backends_(backends) {}
+
+std::string_view Correlator::RequestedName(const Device& d, const RequestSlot& s) {
+  if (!s.symbol.empty()) return s.symbol;
+  // A symbol-less request is named by the device's learned symbol, which
+  // changes only when such a request is answered; a device has at most one
+  // pending (a newer one supersedes it), so while `s` is pending this is
+  // the name it was counted under.
+  return d.learned_symbol.empty() ? kUnknownSymbol : std::string_view(d.learned_symbol);
+}
 
 void Correlator::Enqueue(uint32_t device_id, uint32_t slot) {
   const SlotRef self{device_id, slot};
@@ -156,6 +179,7 @@ void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t 
     // Replaced before any answer: the old request leaves the ledger as
     // superseded, and the queue, to re-enter it at the tail below.
     symbols_->RecordSuperseded(d.slots[slot].label, now_ns);
+    backends_->RecordSuperseded(d.slots[slot].backend);
     Dequeue(device_id, static_cast<uint32_t>(slot));
   } else {
     slot = AllocateSlot(d, now_ns);
@@ -165,19 +189,18 @@ void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t 
     }
     ++d.pending;
   }
-  std::string_view label_name = symbol;
-  if (label_name.empty()) {
-    label_name = d.learned_symbol.empty() ? kUnknownSymbol : std::string_view(d.learned_symbol);
-  }
-  const uint32_t label = symbols_->Intern(label_name, now_ns);
   RequestSlot& s = d.slots[slot];
-  s.state = State::kPending;
   s.symbol.assign(symbol.data(), symbol.size());
+  const std::string_view label_name = RequestedName(d, s);
+  const uint32_t label = symbols_->Intern(label_name, now_ns);
+  s.state = State::kPending;
   s.label = label;
+  s.backend = symbols_->BackendOf(label, label_name);
   s.requested_ns = now_ns;
   s.resolved_ns = 0;
   s.seq = next_seq_++;
   symbols_->RecordRequest(label, now_ns);
+  backends_->RecordRequest(s.backend);
   ++d.requests;
   if (per_device_) {
     if (DeviceSymbolCount* c = PerSymbol(d, label)) ++c->requests;
@@ -243,6 +266,7 @@ void Correlator::TimeOut(uint32_t device_id, uint32_t slot, int64_t at_ns) {
   Device& d = devices_->Get(device_id);
   RequestSlot& s = d.slots[slot];
   symbols_->RecordTimeout(s.label, at_ns);
+  backends_->RecordTimeout(s.backend);
   recent_timeouts_.Record(d.id, symbols_->Get(s.label).name, at_ns);
   s.state = State::kTimedOut;
   s.resolved_ns = at_ns;
@@ -294,15 +318,21 @@ void Correlator::OnAnswer(uint32_t device_id, AnswerKind kind, const DeviceMessa
     Dequeue(device_id, static_cast<uint32_t>(i));
     if (IsError(kind)) {
       symbols_->RecordError(s.label, now_ns);
+      backends_->RecordError(s.backend);
       ++d.errors;
     } else {
       const double latency_s = std::max<int64_t>(now_ns - s.requested_ns, 0) / 1e9;
       symbols_->RecordResponse(s.label, now_ns, latency_s);
+      backends_->RecordResponse(s.backend, latency_s);
       ++d.responses;
       if (per_device_) {
         if (DeviceSymbolCount* c = PerSymbol(d, s.label)) ++c->responses;
       }
     }
+    // Before Learn(): RequestedName() of a symbol-less request depends on
+    // the learned symbol.
+    Backend named;
+    if (NamedBackend(kind, m, &named)) symbols_->LearnBackend(s.label, RequestedName(d, s), named);
     s.state = State::kAnswered;
     s.resolved_ns = now_ns;
     if (d.pending > 0) --d.pending;
