@@ -26,6 +26,27 @@ struct SymbolWindow {
   // Answers since start per latency bucket (not cumulative): one count per
   // Snapshot::latency_bounds entry, then one for above every bound.
   std::vector<uint64_t> latency_buckets;
+  // The symbol's current quote backend (plugin-contract.md §7.5): that of its
+  // last answer that named one, "unknown" before; "page" for the label
+  // "_page", "unknown" for the labels "unknown" and "_other" (which stand
+  // for many symbols).
+  std::string backend = "unknown";
+};
+
+// One quote backend since start (plugin-contract.md §7.5), the values of the
+// tickrmeter_backend_* families: requests = responses + errors + timeouts +
+// superseded + pending.
+struct BackendTotals {
+  std::string backend;  // the `backend` label value
+  uint64_t requests = 0;
+  uint64_t responses = 0;
+  uint64_t errors = 0;
+  uint64_t timeouts = 0;
+  uint64_t superseded = 0;
+  uint64_t pending = 0;
+  // Answers per latency bucket (not cumulative), as SymbolWindow's.
+  std::vector<uint64_t> latency_buckets;
+  double latency_sum = 0;
 };
 
 // One request that timed out, for the status page's recent timeouts.
@@ -65,6 +86,8 @@ struct Snapshot {
   int64_t built_at_ns = 0;  // engine clock (broker monotonic) when built
   std::vector<MetricFamily> families;
   std::vector<SymbolWindow> symbols;  // every tracked symbol, unordered
+  // Every backend, in the order of §7.5 (stock … fxon, page, unknown).
+  std::vector<BackendTotals> backends;
   std::unordered_map<std::string, DeviceState> devices;
   std::vector<double> latency_bounds;         // finite bucket bounds (s), ascending
   std::vector<TimeoutEvent> recent_timeouts;  // the last ones, newest first (at most 20)

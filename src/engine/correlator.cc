@@ -18,8 +18,21 @@ std::string_view CsvEntry(std::string_view csv, int64_t index) {
   }
 }
 
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+// Symbol comparisons of the §5 answer rules ignore ASCII case (§7.4): users
+// type playlist entries as they like (`btc/usd`), quote sources answer with
+// their own spelling (`BTC`). Bytes outside A-Z compare as they are.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
 }
 
 bool Older(const RequestSlot& a, const RequestSlot& b) {
@@ -28,6 +41,18 @@ bool Older(const RequestSlot& a, const RequestSlot& b) {
 
 bool IsError(AnswerKind kind) {
   return kind == AnswerKind::kError || kind == AnswerKind::kPageError;
+}
+
+// The backend an answer names (§7.5): page replies `page`, others their
+// symbolType when they carry one. False when the answer names none.
+bool NamedBackend(AnswerKind kind, const DeviceMessageFields& m, Backend* out) {
+  if (kind == AnswerKind::kPage || kind == AnswerKind::kPageError) {
+    *out = Backend::kPage;
+    return true;
+  }
+  if (!m.has_symbol_type) return false;
+  *out = BackendOfSymbolType(m.symbol_type);
+  return true;
 }
 
 }  // namespace
@@ -54,11 +79,22 @@ const char* UnmatchedName(Unmatched u) {
   return "unsolicited";
 }
 
-Correlator::Correlator(const Config& config, SymbolTable* symbols, DeviceRegistry* devices)
+Correlator::Correlator(const Config& config, SymbolTable* symbols, DeviceRegistry* devices,
+                       BackendLedger* backends)
     : timeout_ns_(std::max<int64_t>(Config::ToNanos(config.request_timeout_s), 1)),
       per_device_(config.per_device_metrics),
       symbols_(symbols),
-      devices_(devices) {}
+      devices_(devices),
+      backends_(backends) {}
+
+std::string_view Correlator::RequestedName(const Device& d, const RequestSlot& s) {
+  if (!s.symbol.empty()) return s.symbol;
+  // A symbol-less request is named by the device's learned symbol, which
+  // changes only when such a request is answered; a device has at most one
+  // pending (a newer one supersedes it), so while `s` is pending this is
+  // the name it was counted under.
+  return d.learned_symbol.empty() ? kUnknownSymbol : std::string_view(d.learned_symbol);
+}
 
 void Correlator::Enqueue(uint32_t device_id, uint32_t slot) {
   const SlotRef self{device_id, slot};
@@ -143,6 +179,7 @@ void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t 
     // Replaced before any answer: the old request leaves the ledger as
     // superseded, and the queue, to re-enter it at the tail below.
     symbols_->RecordSuperseded(d.slots[slot].label, now_ns);
+    backends_->RecordSuperseded(d.slots[slot].backend);
     Dequeue(device_id, static_cast<uint32_t>(slot));
   } else {
     slot = AllocateSlot(d, now_ns);
@@ -152,19 +189,18 @@ void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t 
     }
     ++d.pending;
   }
-  std::string_view label_name = symbol;
-  if (label_name.empty()) {
-    label_name = d.learned_symbol.empty() ? kUnknownSymbol : std::string_view(d.learned_symbol);
-  }
-  const uint32_t label = symbols_->Intern(label_name, now_ns);
   RequestSlot& s = d.slots[slot];
-  s.state = State::kPending;
   s.symbol.assign(symbol.data(), symbol.size());
+  const std::string_view label_name = RequestedName(d, s);
+  const uint32_t label = symbols_->Intern(label_name, now_ns);
+  s.state = State::kPending;
   s.label = label;
+  s.backend = symbols_->BackendOf(label, label_name);
   s.requested_ns = now_ns;
   s.resolved_ns = 0;
   s.seq = next_seq_++;
   symbols_->RecordRequest(label, now_ns);
+  backends_->RecordRequest(s.backend);
   ++d.requests;
   if (per_device_) {
     if (DeviceSymbolCount* c = PerSymbol(d, label)) ++c->requests;
@@ -201,6 +237,8 @@ int Correlator::Match(const Device& d, State state, AnswerKind kind, const Devic
     case AnswerKind::kPlaylistUpdate:
       break;
   }
+  // The entry at symbolIndex names the request by position: the device
+  // requested exactly that CSV entry, so it is compared as it is.
   if (m.has_symbol_index) {
     const std::string_view want = CsvEntry(m.symbols, m.symbol_index);
     if (!want.empty()) {
@@ -208,16 +246,19 @@ int Correlator::Match(const Device& d, State state, AnswerKind kind, const Devic
       if (i >= 0) return i;
     }
   }
+  // The answer's own symbol is the quote source's spelling: equal, equal
+  // once a /suffix is stripped, then prefix, all ignoring ASCII case (§7.4).
   const std::string_view got = m.symbol;
   if (got.empty()) return -1;
-  int i = best([&](const RequestSlot& s) { return s.symbol == got; });
+  int i = best([&](const RequestSlot& s) { return EqualsIgnoreCase(s.symbol, got); });
   if (i >= 0) return i;
   i = best([&](const RequestSlot& s) {
     const size_t slash = s.symbol.find('/');
-    return slash != std::string::npos && std::string_view(s.symbol).substr(0, slash) == got;
+    return slash != std::string::npos &&
+           EqualsIgnoreCase(std::string_view(s.symbol).substr(0, slash), got);
   });
   if (i >= 0) return i;
-  return best([&](const RequestSlot& s) { return StartsWith(s.symbol, got); });
+  return best([&](const RequestSlot& s) { return StartsWithIgnoreCase(s.symbol, got); });
 }
 
 void Correlator::TimeOut(uint32_t device_id, uint32_t slot, int64_t at_ns) {
@@ -225,6 +266,7 @@ void Correlator::TimeOut(uint32_t device_id, uint32_t slot, int64_t at_ns) {
   Device& d = devices_->Get(device_id);
   RequestSlot& s = d.slots[slot];
   symbols_->RecordTimeout(s.label, at_ns);
+  backends_->RecordTimeout(s.backend);
   recent_timeouts_.Record(d.id, symbols_->Get(s.label).name, at_ns);
   s.state = State::kTimedOut;
   s.resolved_ns = at_ns;
@@ -276,15 +318,21 @@ void Correlator::OnAnswer(uint32_t device_id, AnswerKind kind, const DeviceMessa
     Dequeue(device_id, static_cast<uint32_t>(i));
     if (IsError(kind)) {
       symbols_->RecordError(s.label, now_ns);
+      backends_->RecordError(s.backend);
       ++d.errors;
     } else {
       const double latency_s = std::max<int64_t>(now_ns - s.requested_ns, 0) / 1e9;
       symbols_->RecordResponse(s.label, now_ns, latency_s);
+      backends_->RecordResponse(s.backend, latency_s);
       ++d.responses;
       if (per_device_) {
         if (DeviceSymbolCount* c = PerSymbol(d, s.label)) ++c->responses;
       }
     }
+    // Before Learn(): RequestedName() of a symbol-less request depends on
+    // the learned symbol.
+    Backend named;
+    if (NamedBackend(kind, m, &named)) symbols_->LearnBackend(s.label, RequestedName(d, s), named);
     s.state = State::kAnswered;
     s.resolved_ns = now_ns;
     if (d.pending > 0) --d.pending;

@@ -3,11 +3,17 @@
 // unanswered ones.
 //
 // Requests are kept per device in RequestSlots keyed by the requested symbol
-// ("" for a request without one). A slot stays after its request resolved,
+// ("" for a request without one). An answer's symbol is compared with the
+// requested ones ignoring ASCII case (§7.4); the label stays the requested
+// symbol as the device sent it. A slot stays after its request resolved,
 // as a record for classifying later answers as `late` or `duplicate` within
 // request_timeout. Every request is counted, at request time, under one
-// SymbolTable label that its outcome reuses, so per label
-// requests = responses + errors + timeouts + superseded + pending.
+// SymbolTable label and one quote backend (the backend its symbol had then,
+// §7.5), both stored in its slot and reused by its outcome, so per label and
+// per backend requests = responses + errors + timeouts + superseded + pending.
+// An answer that resolves a request and names a backend (symbolType; page
+// replies name `page`) teaches it to the request's symbol
+// (SymbolTable::LearnBackend()), for the symbol's later requests.
 //
 // Timeouts: all requests share one timeout, so deadlines enter a FIFO in
 // request order, and Sweep() times out requests from its head while their
@@ -36,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/engine/backend_ledger.h"
 #include "src/engine/device_registry.h"
 #include "src/engine/payload_parser.h"
 #include "src/engine/recent_timeouts.h"
@@ -69,7 +76,8 @@ class Correlator {
   // Distinct symbols per device counted with per_device_metrics.
   static constexpr size_t kMaxPerDeviceSymbols = 64;
 
-  Correlator(const Config& config, SymbolTable* symbols, DeviceRegistry* devices);
+  Correlator(const Config& config, SymbolTable* symbols, DeviceRegistry* devices,
+             BackendLedger* backends);
 
   // A request of device `device_id` for `symbol` ("" for none) at now_ns.
   void OnRequest(uint32_t device_id, std::string_view symbol, int64_t now_ns);
@@ -101,6 +109,9 @@ class Correlator {
   // timeout at at_ns and unlinks it from the deadline queue.
   void TimeOut(uint32_t device_id, uint32_t slot, int64_t at_ns);
   void Learn(Device& d, AnswerKind kind, const DeviceMessageFields& m);
+  // The symbol name request slot `s` of `d` was counted under, as given to
+  // SymbolTable::Intern() (see OnRequest()).
+  static std::string_view RequestedName(const Device& d, const RequestSlot& s);
   DeviceSymbolCount* PerSymbol(Device& d, uint32_t label);
 
   // The deadline queue (see the file comment).
@@ -112,6 +123,7 @@ class Correlator {
   bool per_device_;
   SymbolTable* symbols_;
   DeviceRegistry* devices_;
+  BackendLedger* backends_;
   uint64_t next_seq_ = 1;
   uint64_t unmatched_[kUnmatchedCount] = {};
   uint64_t refused_ = 0;

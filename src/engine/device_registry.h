@@ -39,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/engine/backend.h"
 #include "src/engine/device_labels.h"
 #include "src/engine/payload_parser.h"
 #include "src/engine/sliding_count.h"
@@ -58,8 +59,9 @@ struct SlotRef {
 struct RequestSlot {
   enum class State : uint8_t { kFree, kPending, kAnswered, kTimedOut };
   State state = State::kFree;
-  std::string symbol;  // the requested symbol, "" for a request without one
-  uint32_t label = 0;  // SymbolTable id the request was counted under
+  std::string symbol;                   // the requested symbol, "" for a request without one
+  uint32_t label = 0;                   // SymbolTable id the request was counted under
+  Backend backend = Backend::kUnknown;  // BackendLedger entry it was counted under
   int64_t requested_ns = 0;
   int64_t resolved_ns = 0;  // when answered / timed out
   uint64_t seq = 0;         // request order, for "oldest" among equal times

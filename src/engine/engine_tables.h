@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "src/engine/backend_ledger.h"
 #include "src/engine/correlator.h"
 #include "src/engine/device_registry.h"
 #include "src/engine/payload_parser.h"
@@ -24,11 +25,16 @@ inline constexpr int kParsedKindCount = 4;
 
 struct EngineTables {
   explicit EngineTables(const Config& c)
-      : config(c), symbols(c), devices(c), correlator(c, &symbols, &devices) {}
+      : config(c),
+        symbols(c),
+        devices(c),
+        backends(symbols.bounds()),
+        correlator(c, &symbols, &devices, &backends) {}
 
   Config config;
   SymbolTable symbols;
   DeviceRegistry devices;
+  BackendLedger backends;  // per quote backend (§7.5)
   Correlator correlator;
   int64_t now_ns = INT64_MIN;  // the engine clock; INT64_MIN before any time
   uint64_t invalid[kParsedKindCount][kInvalidReasonCount] = {};

@@ -97,6 +97,19 @@ bool ReadBool(od::value value, bool* out) {
   return true;
 }
 
+// symbolType: false when null; else true, with *out the integer of a number
+// or numeric string (quirk 6: numbers may come as strings), -1 otherwise.
+bool ReadSymbolType(od::value value, int64_t* out) {
+  od::json_type type;
+  if (value.type().get(type) || type == od::json_type::null) return false;
+  *out = -1;
+  if (type == od::json_type::number || type == od::json_type::string) {
+    int64_t n = 0;
+    if (ReadInt(value, &n)) *out = n;
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* InvalidReasonName(InvalidReason reason) {
@@ -265,6 +278,9 @@ bool PayloadParser::ParseDeviceMessage(std::string_view payload, DeviceMessageFi
       out->success = ReadBool(value, &b) ? (b ? 1 : 0) : -1;
     } else if (key == "error") {
       out->has_error = true;
+    } else if (key == "symbolType") {
+      out->has_symbol_type = ReadSymbolType(value, &out->symbol_type);
+      if (!out->has_symbol_type) out->symbol_type = -1;
     }
   });
   if (!walked) return false;

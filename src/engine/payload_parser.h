@@ -84,6 +84,11 @@ struct DeviceMessageFields {
   bool has_symbol_index = false;
   int64_t symbol_index = -1;
   int success = -1;  // -1 absent, 0 false, 1 true
+  // `symbolType` (the quote backend, plugin-contract.md §7.5): present with a
+  // value other than null. symbol_type is its integer value (a number or a
+  // string holding one), -1 for any other value.
+  bool has_symbol_type = false;
+  int64_t symbol_type = -1;
 };
 
 class PayloadParser {

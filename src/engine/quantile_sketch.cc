@@ -178,10 +178,19 @@ void QuantileSketch::Clear() {
 
 double QuantileSketch::Clamped(double value) const { return std::clamp(value, min_, max_); }
 
+uint64_t QuantileSketch::NearestRank(double q, uint64_t n) {
+  const double product = q * static_cast<double>(n);
+  const double rank = std::ceil(product - product * 1e-12);
+  if (!(rank >= 1)) return 1;  // also NaN
+  if (rank >= static_cast<double>(n)) return n;
+  return static_cast<uint64_t>(rank);
+}
+
 double QuantileSketch::Quantile(double q) const {
   if (count_ == 0 || std::isnan(q)) return std::numeric_limits<double>::quiet_NaN();
   q = std::clamp(q, 0.0, 1.0);
-  const uint64_t rank = static_cast<uint64_t>(std::floor(q * static_cast<double>(count_ - 1)));
+  // 0-based index of the nearest-rank sample (plugin-contract.md §7.3).
+  const uint64_t rank = NearestRank(q, count_) - 1;
   // The extremes are known exactly.
   if (rank == 0) return min_;
   if (rank == count_ - 1) return max_;

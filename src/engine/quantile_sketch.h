@@ -2,11 +2,17 @@
 // seconds, behind the per-symbol summary quantiles (plugin-contract.md §4:
 // tickrmeter_symbol_latency_seconds, "within 1 % relative error").
 //
+// Quantile definition (plugin-contract.md §7.3): the quantile q of n samples
+// is the sample of nearest rank ceil(q * n) (1-based) in ascending order, so
+// the slowest sample for q * n > n - 1. Until issue 14 the rank was the
+// 0-based floor(q * (n - 1)), one below nearest rank in small windows: seven
+// answers at 0.3 s and one at 3.0 s gave p99 = 0.3 s, hiding the tail.
+//
 // Accuracy: relative accuracy alpha = 0.009. Bucket i holds the values in
 // (gamma^(i-1), gamma^i] with gamma = (1 + alpha) / (1 - alpha) and answers with
 // 2 * gamma^i / (gamma + 1), so every answer is within 0.9 % (plus rounding) of
 // the exact sample at the same rank. The smallest and largest samples are kept
-// exactly: ranks 0 and Count() - 1 answer them, and other answers are clamped
+// exactly: ranks 1 and Count() answer them, and other answers are clamped
 // to them, so a constant series, a single sample or two samples are exact.
 //
 // Range: values <= 1e-6 s (and negative values) go into a zero bucket and
@@ -47,8 +53,16 @@ class QuantileSketch {
   double Sum() const { return sum_; }
 
   // q in [0, 1] (clamped). The exact reference is the sorted samples' element
-  // at 0-based rank floor(q * (Count() - 1)). NaN when empty or q is NaN.
+  // of 1-based nearest rank NearestRank(q, Count()). NaN when empty or q is NaN.
   double Quantile(double q) const;
+
+  // ceil(q * n) clamped to [1, n], for n >= 1 and q in [0, 1]. q * n carries
+  // a rounding error of a few ulp (0.95 * 20 need not be exactly 19), which
+  // must not push an integral product up one rank, so the product is
+  // lowered by a relative 1e-12 before rounding up: far below the distance
+  // of a genuinely fractional q * n from the next integer for any q with a
+  // few decimals and any window size up to 10^9 answers.
+  static uint64_t NearestRank(double q, uint64_t n);
 
   // Approximate heap + inline bytes, for tests and memory budgets.
   size_t MemoryBytes() const;

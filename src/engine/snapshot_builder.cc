@@ -73,8 +73,8 @@ void AddSymbolFamilies(const EngineTables& t, Snapshot* snap) {
                           "none).");
   MetricFamily& summary =
       Add(snap, "tickrmeter_symbol_latency_seconds", MetricType::kSummary,
-          "Latency quantiles of the answers in the last quantile_window (NaN when none); _sum "
-          "and _count cover all answers since start.");
+          "Latency quantiles (nearest rank, within 1 %) of the answers in the last "
+          "quantile_window (NaN when none); _sum and _count cover all answers since start.");
 
   std::vector<std::string> bounds;
   for (double b : symbols.bounds()) bounds.push_back(FormatBound(b));
@@ -121,6 +121,7 @@ void AddSymbolFamilies(const EngineTables& t, Snapshot* snap) {
     w.timeout_rate = view.timeout_rate;
     w.requests = view.requests;
     w.latency_buckets = e.buckets;
+    w.backend = BackendName(e.is_other ? Backend::kUnknown : e.backend);
   }
 
   if (per_device) {
@@ -146,6 +147,70 @@ void AddSymbolFamilies(const EngineTables& t, Snapshot* snap) {
     const auto u = static_cast<Unmatched>(r);
     Push(unmatched, "_total", {{"reason", UnmatchedName(u)}},
          static_cast<double>(t.correlator.unmatched(u)));
+  }
+}
+
+// The tickrmeter_backend_* families (§7.5), every backend from the start,
+// and their typed view.
+void AddBackendFamilies(const EngineTables& t, Snapshot* snap) {
+  MetricFamily& requests =
+      Add(snap, "tickrmeter_backend_requests", MetricType::kCounter,
+          "Stock update requests by quote backend: the backend of the requested symbol's last "
+          "answer that named one (symbolType; page for page replies) when the request was "
+          "counted, unknown before. Symbols folded into _other count under their own backend.");
+  MetricFamily& responses = Add(snap, "tickrmeter_backend_responses", MetricType::kCounter,
+                                "Requests answered by a quote, by the backend they were counted "
+                                "under.");
+  MetricFamily& errors = Add(snap, "tickrmeter_backend_errors", MetricType::kCounter,
+                             "Requests answered by an error reply, by the backend they were "
+                             "counted under.");
+  MetricFamily& timeouts = Add(snap, "tickrmeter_backend_timeouts", MetricType::kCounter,
+                               "Requests unanswered after request_timeout, by the backend they "
+                               "were counted under.");
+  MetricFamily& superseded =
+      Add(snap, "tickrmeter_backend_superseded", MetricType::kCounter,
+          "Requests replaced by a newer request for the same device and symbol before any "
+          "answer, by the backend they were counted under.");
+  MetricFamily& pending = Add(snap, "tickrmeter_backend_pending", MetricType::kGauge,
+                              "Requests waiting for an answer now, by the backend they were "
+                              "counted under.");
+  MetricFamily& latency = Add(snap, "tickrmeter_backend_latency_seconds", MetricType::kHistogram,
+                              "Request to answer time of answered requests, as the broker saw "
+                              "both, by the backend they were counted under.");
+  std::vector<std::string> bounds;
+  for (double b : t.symbols.bounds()) bounds.push_back(FormatBound(b));
+  bounds.push_back("+Inf");
+  snap->backends.reserve(kBackendCount);
+  for (int i = 0; i < kBackendCount; ++i) {
+    const auto backend = static_cast<Backend>(i);
+    const BackendLedger::Entry& e = t.backends.Get(backend);
+    const std::string name = BackendName(backend);
+    auto one = [&name] { return std::vector<Label>{{"backend", name}}; };
+    Push(requests, "_total", one(), static_cast<double>(e.requests));
+    Push(responses, "_total", one(), static_cast<double>(e.responses));
+    Push(errors, "_total", one(), static_cast<double>(e.errors));
+    Push(timeouts, "_total", one(), static_cast<double>(e.timeouts));
+    Push(superseded, "_total", one(), static_cast<double>(e.superseded));
+    Push(pending, "", one(), static_cast<double>(e.pending));
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < e.buckets.size(); ++b) {
+      cumulative += e.buckets[b];
+      Push(latency, "_bucket", {{"backend", name}, {"le", bounds[b]}},
+           static_cast<double>(cumulative));
+    }
+    Push(latency, "_sum", one(), e.latency_sum);
+    Push(latency, "_count", one(), static_cast<double>(e.responses));
+
+    BackendTotals& v = snap->backends.emplace_back();
+    v.backend = name;
+    v.requests = e.requests;
+    v.responses = e.responses;
+    v.errors = e.errors;
+    v.timeouts = e.timeouts;
+    v.superseded = e.superseded;
+    v.pending = e.pending;
+    v.latency_buckets = e.buckets;
+    v.latency_sum = e.latency_sum;
   }
 }
 
@@ -337,11 +402,14 @@ void AddPluginFamilies(const EngineTables& t, const PluginCounters& p, Snapshot*
                               "max_devices; symbols: max_symbols, folded into _other; pending: "
                               "request slots per device; labels: device label values beyond "
                               "256 per label or combinations beyond 1000, folded into _other, "
-                              "once per device and new value).");
+                              "once per device and new value; backends: backends of symbols "
+                              "outside the symbol table forgotten beyond 16384 names).");
   Push(dropped, "_total", {{"table", "devices"}}, static_cast<double>(t.devices.dropped()));
   Push(dropped, "_total", {{"table", "symbols"}}, static_cast<double>(t.symbols.dropped()));
   Push(dropped, "_total", {{"table", "pending"}}, static_cast<double>(t.correlator.refused()));
   Push(dropped, "_total", {{"table", "labels"}}, static_cast<double>(t.devices.labels_dropped()));
+  Push(dropped, "_total", {{"table", "backends"}},
+       static_cast<double>(t.symbols.untracked_backends().forgotten()));
   Push(Add(snap, "tickrmeter_observations_dropped", MetricType::kCounter,
            "Publishes the broker could not hand to the companion (ring full, companion down)."),
        "_total", {}, static_cast<double>(p.observations_dropped));
@@ -381,6 +449,7 @@ std::shared_ptr<const Snapshot> BuildEngineSnapshot(const EngineTables& tables,
   // Builders hold references to families while adding more: never reallocate.
   snap->families.reserve(64);
   AddSymbolFamilies(tables, snap.get());
+  AddBackendFamilies(tables, snap.get());
   AddDeviceFamilies(tables, snap.get());
   AddPluginFamilies(tables, plugin, snap.get());
   AddRecentTimeouts(tables, snap.get());

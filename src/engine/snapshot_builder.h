@@ -5,7 +5,8 @@
 //
 // Every series whose existence is known up front (messages_total per kind,
 // messages_invalid_total per kind and reason, unmatched responses per
-// reason, tracking_dropped per table, …) is present from the start with 0.
+// reason, tracking_dropped per table, the tickrmeter_backend_* families for
+// each of the 14 backends, …) is present from the start with 0.
 //
 // Thread safety: reads `tables` only; call on the engine thread.
 #ifndef TKMPROM_ENGINE_SNAPSHOT_BUILDER_H_

@@ -42,6 +42,13 @@ uint32_t SymbolTable::Intern(std::string_view name, int64_t now_ns) {
   e.name.assign(name.data(), name.size());
   e.in_use = true;
   e.special = special;
+  e.is_other = name == kOtherSymbol;
+  if (name == kPageSymbol) {
+    e.backend = Backend::kPage;
+  } else if (!special) {
+    // Back from expiry, or known while it was folded into "_other".
+    e.backend = untracked_backends_.Find(name);
+  }
   e.last_activity_ns = now_ns;
   e.buckets.assign(bounds_.size() + 1, 0);
   index_.Insert(e.name, id);
@@ -94,12 +101,28 @@ void SymbolTable::RecordSuperseded(uint32_t id, int64_t now_ns) {
   ++e.superseded;
 }
 
+Backend SymbolTable::BackendOf(uint32_t id, std::string_view requested) const {
+  const SymbolEntry& e = entries_[id];
+  if (e.is_other && requested != kOtherSymbol) return untracked_backends_.Find(requested);
+  return e.backend;
+}
+
+void SymbolTable::LearnBackend(uint32_t id, std::string_view requested, Backend backend) {
+  SymbolEntry& e = entries_[id];
+  if (e.is_other) {
+    if (requested != kOtherSymbol) untracked_backends_.Learn(requested, backend);
+    return;
+  }
+  if (!e.special) e.backend = backend;
+}
+
 void SymbolTable::Expire(int64_t now_ns) {
   for (uint32_t id = 0; id < entries_.size(); ++id) {
     SymbolEntry& e = entries_[id];
     if (!e.in_use || e.pending != 0 || e.requests >= kExpiryMinRequests) continue;
     if (now_ns - e.last_activity_ns < expiry_ns_) continue;
     index_.Erase(e.name);
+    if (!e.special && e.backend != Backend::kUnknown) untracked_backends_.Learn(e.name, e.backend);
     e.in_use = false;
     if (!e.special) --tracked_;
     free_.push_back(id);

@@ -7,6 +7,14 @@
 // Labels: the special names "unknown", "_page" and "_other" are interned like
 // any symbol but do not count against max_symbols.
 //
+// Backends (plugin-contract.md §7.5): each symbol remembers the backend of
+// its last answer that named one (LearnBackend()), `unknown` before. A
+// symbol in the table keeps it in its entry; a symbol folded into "_other"
+// or expired keeps it in UntrackedBackends, so it is not lost to the caps.
+// The label "unknown" is always backend `unknown` and "_page" always `page`
+// (a device counts under "_page" because its previous symbol-less request
+// was answered by a page reply); neither learns from answers.
+//
 // Ids are indices into a std::deque that only grows; a freed id is reused
 // with a new generation, so holders of (id, generation) can tell.
 //
@@ -20,7 +28,9 @@
 #include <string_view>
 #include <vector>
 
+#include "src/engine/backend.h"
 #include "src/engine/string_index.h"
+#include "src/engine/untracked_backends.h"
 #include "src/engine/windowed_stats.h"
 #include "tkmprom/config.h"
 
@@ -38,6 +48,10 @@ struct SymbolEntry {
   std::string name;
   bool in_use = false;
   bool special = false;
+  bool is_other = false;  // the "_other" label
+  // The backend of the symbol's last answer that named one (fixed for
+  // "unknown" and "_page"; unused for "_other", see BackendOf()).
+  Backend backend = Backend::kUnknown;
   uint32_t generation = 0;
   int64_t last_activity_ns = 0;
 
@@ -74,6 +88,15 @@ class SymbolTable {
   void RecordTimeout(uint32_t id, int64_t now_ns);
   void RecordSuperseded(uint32_t id, int64_t now_ns);
 
+  // The backend a request counts under: that of symbol `requested` (the
+  // name passed to Intern(), which returned `id`). For a name folded into
+  // "_other", the backend remembered for the name itself.
+  Backend BackendOf(uint32_t id, std::string_view requested) const;
+  // An answer to a request counted under (`id`, `requested`) named
+  // `backend`: the symbol remembers it (ignored for "unknown" and "_page").
+  void LearnBackend(uint32_t id, std::string_view requested, Backend backend);
+  const UntrackedBackends& untracked_backends() const { return untracked_backends_; }
+
   // Drops expired symbols (see the file comment).
   void Expire(int64_t now_ns);
 
@@ -96,6 +119,7 @@ class SymbolTable {
   StringIndex index_;
   size_t tracked_ = 0;
   uint64_t dropped_ = 0;
+  UntrackedBackends untracked_backends_;
 };
 
 }  // namespace tkmprom

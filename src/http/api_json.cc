@@ -33,6 +33,7 @@ std::string SlowestSymbolsJson(const Snapshot& snapshot, size_t limit, uint64_t 
   for (const RankedSymbol& row : RankSlowestSymbols(snapshot, limit, min_requests)) {
     const SymbolWindow& w = *row.window;
     out.push_back({{"symbol", w.symbol},
+                   {"backend", w.backend},
                    {"avg_latency_seconds", NumberOrNull(w.avg_latency_s)},
                    {"p95_latency_seconds", NumberOrNull(w.p95_latency_s)},
                    {"timeout_rate", std::isfinite(w.timeout_rate) ? w.timeout_rate : 0.0},

@@ -22,9 +22,11 @@ inline constexpr size_t kDefaultSlowestLimit = 10;
 inline constexpr size_t kMaxSlowestLimit = 1000;
 
 // Body of /api/v1/symbols/slowest: a JSON array, slowest first, of at most
-// `limit` objects {symbol, avg_latency_seconds, p95_latency_seconds,
+// `limit` objects {symbol, backend, avg_latency_seconds, p95_latency_seconds,
 // timeout_rate, requests}. Latencies are null when NaN (nothing answered in
-// the window). The ranking is RankSlowestSymbols() (slowest_ranking.h):
+// the window); p95 is the nearest-rank quantile (plugin-contract.md §7.3).
+// `backend` is the symbol's current quote backend (SymbolWindow::backend,
+// §7.5). The ranking is RankSlowestSymbols() (slowest_ranking.h):
 // score = avg latency (0 when NaN) + 10 * timeout_rate; symbols
 // with requests < min_requests are left out; equal scores are ordered by
 // symbol name.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 
 #include "src/http/html_escape.h"
 
@@ -110,6 +111,26 @@ void AppendLatencyChart(const SymbolWindow& window, const std::vector<double>& b
     out->append("</text>");
   }
   out->append("</svg>");
+}
+
+double EstimateHistogramQuantile(const std::vector<double>& bounds,
+                                 const std::vector<uint64_t>& buckets, double q) {
+  uint64_t total = 0;
+  for (uint64_t n : buckets) total += n;
+  if (total == 0 || std::isnan(q)) return std::numeric_limits<double>::quiet_NaN();
+  const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(total);
+  uint64_t below = 0;
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    if (buckets[i] == 0 || static_cast<double>(below + buckets[i]) < rank) {
+      below += buckets[i];
+      continue;
+    }
+    if (i >= bounds.size()) break;  // in the bucket above every bound
+    const double lower = i == 0 ? 0 : bounds[i - 1];
+    const double upper = bounds[i];
+    return lower + (upper - lower) * (rank - static_cast<double>(below)) / buckets[i];
+  }
+  return std::numeric_limits<double>::infinity();
 }
 
 }  // namespace tkmprom

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <utility>
 #include <vector>
@@ -57,6 +58,12 @@ std::string Latency(double s) {
 std::string Percent(double rate) {
   if (!std::isfinite(rate)) return kDash;
   return Printf("%.1f %%", rate * 100);
+}
+
+// A histogram estimate: "> 60 s" above every bound.
+std::string EstimatedLatency(double s, const std::vector<double>& bounds) {
+  if (std::isinf(s) && s > 0 && !bounds.empty()) return "> " + Latency(bounds.back());
+  return Latency(s);
 }
 
 // "42 s", "7 min", "3.5 h", "2.0 d"; a dash when negative (unknown).
@@ -252,6 +259,7 @@ void SlowestSection(Page& p, const StatusPageOptions& o, const std::vector<Ranke
     return;
   }
   p.Raw("<table id=\"slowest-table\">\n<tr><th class=\"n\">#</th><th>symbol</th>");
+  p.Raw("<th>backend</th>");
   p.Raw("<th class=\"n\">average</th><th class=\"n\">p95</th><th class=\"n\">timeout rate</th>");
   p.Raw("<th class=\"n\">requests</th></tr>\n");
   int rank = 0;
@@ -260,10 +268,48 @@ void SlowestSection(Page& p, const StatusPageOptions& o, const std::vector<Ranke
     p.Raw(w.timeout_rate > 0 ? "<tr class=\"bad\">" : "<tr>");
     p.Raw("<td class=\"n\">").Raw(std::to_string(++rank)).Raw("</td>");
     p.Raw("<td class=\"sym mono\">").Text(w.symbol).Raw("</td>");
+    p.Raw("<td class=\"mono\">").Text(w.backend).Raw("</td>");
     p.Raw("<td class=\"n\">").Text(Latency(w.avg_latency_s)).Raw("</td>");
     p.Raw("<td class=\"n\">").Text(Latency(w.p95_latency_s)).Raw("</td>");
     p.Raw("<td class=\"n\">").Text(Percent(w.timeout_rate)).Raw("</td>");
     p.Raw("<td class=\"n\">").Raw(std::to_string(w.requests)).Raw("</td></tr>\n");
+  }
+  p.Raw("</table>\n</section>\n");
+}
+
+// Per quote backend since start, from the snapshot's typed BackendTotals
+// (the values of the tickrmeter_backend_* families).
+void BackendsSection(Page& p, const Snapshot& s) {
+  p.Raw("<section id=\"backends\">\n<h2>Backends</h2>\n<p class=\"note\">Requests by the ");
+  p.Raw("quote backend their symbol had when they were counted (the <code>symbolType</code> of ");
+  p.Raw("its last answer; <code>page</code> for page replies, <code>unknown</code> before a ");
+  p.Raw("symbol's first answer), since the companion started. Answer rate: answered by a quote, ");
+  p.Raw("of the requests answered, errored or timed out. p50 and p95 are estimates from the ");
+  p.Raw("latency histogram's buckets (linear within a bucket, as <code>histogram_quantile()");
+  p.Raw("</code>), not the nearest-rank quantiles of the symbols.</p>\n");
+  bool any = false;
+  for (const BackendTotals& b : s.backends) any |= b.requests > 0;
+  if (!any) {
+    p.Raw("<p id=\"backends-empty\">No request counted yet.</p>\n</section>\n");
+    return;
+  }
+  p.Raw("<table id=\"backends-table\">\n<tr><th>backend</th><th class=\"n\">requests</th>");
+  p.Raw("<th class=\"n\">answer rate</th><th class=\"n\">p50</th><th class=\"n\">p95</th>");
+  p.Raw("<th class=\"n\">timeouts</th><th class=\"n\">pending</th></tr>\n");
+  for (const BackendTotals& b : s.backends) {
+    if (b.requests == 0) continue;
+    const uint64_t ended = b.responses + b.errors + b.timeouts;
+    const double rate = ended == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                   : static_cast<double>(b.responses) / ended;
+    const double p50 = EstimateHistogramQuantile(s.latency_bounds, b.latency_buckets, 0.5);
+    const double p95 = EstimateHistogramQuantile(s.latency_bounds, b.latency_buckets, 0.95);
+    p.Raw("<tr id=\"backend-").Text(b.backend).Raw("\"><td class=\"mono\">").Text(b.backend);
+    p.Raw("</td><td class=\"n\">").Raw(std::to_string(b.requests)).Raw("</td>");
+    p.Raw("<td class=\"n\">").Text(Percent(rate)).Raw("</td>");
+    p.Raw("<td class=\"n\">").Text(EstimatedLatency(p50, s.latency_bounds)).Raw("</td>");
+    p.Raw("<td class=\"n\">").Text(EstimatedLatency(p95, s.latency_bounds)).Raw("</td>");
+    p.Raw("<td class=\"n\">").Raw(std::to_string(b.timeouts)).Raw("</td>");
+    p.Raw("<td class=\"n\">").Raw(std::to_string(b.pending)).Raw("</td></tr>\n");
   }
   p.Raw("</table>\n</section>\n");
 }
@@ -407,6 +453,7 @@ StatusPage RenderStatusPage(const Snapshot* snapshot, const StatusPageOptions& o
     FleetSection(p, *snapshot);
     SlowestSection(p, options, ranked);
     LatencySection(p, *snapshot, ranked);
+    BackendsSection(p, *snapshot);
     TimeoutsSection(p, *snapshot, query);
     HealthSection(p, *snapshot);
   }

@@ -1,7 +1,9 @@
 // The operator status page served at `/`: one server-rendered HTML page
 // (no script, no external asset) built from the same Snapshot as /metrics —
 // fleet overview, slowest symbols (the ranking of /api/v1/symbols/slowest),
-// a latency histogram of the slowest symbols as inline SVG, recent timeouts,
+// a latency histogram of the slowest symbols as inline SVG, the quote
+// backends (requests, answer rate, p50/p95 estimated from their latency
+// histograms, timeouts; plugin-contract.md §7.5), recent timeouts,
 // the plugin's own health, links to the other endpoints, and a device lookup
 // (`/?device=<id>`) that shows the state /api/v1/devices/<id> returns.
 //

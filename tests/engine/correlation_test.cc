@@ -141,6 +141,105 @@ TEST(CorrelationTest, IndexInRangeButNotPendingStillTriesEqualSuffixPrefix) {
   EXPECT_EQ(h.V(kResp, Sym("ETH/EUR")), 1);
 }
 
+// §7.4: "equal", "equal once a /suffix is stripped" and "starts with"
+// ignore ASCII case; the label is the requested symbol as the device sent it.
+TEST(CorrelationTest, LowerCaseEntryAnsweredByUpperCaseSymbolMatchesOnceSuffixStripped) {
+  EngineHarness h;
+  h.Request(0, kDev, "btc/usd");
+  h.Answer(200, kDev, PlaylistQuote("UPDATE", "BTC", "AAPL,btc/usd", -1));
+  EXPECT_EQ(h.V(kResp, Sym("btc/usd")), 1);
+  EXPECT_EQ(h.V(kPend, Sym("btc/usd")), 0);
+  EXPECT_EQ(h.V(kUnmatched, Reason("unsolicited")), 0);
+  EXPECT_EQ(h.V(kReq, Sym("BTC")), -1);  // no series under the answer's spelling
+  EXPECT_EQ(h.V(kReq, Sym("BTC/USD")), -1);
+}
+
+TEST(CorrelationTest, EqualRuleIgnoresCase) {
+  EngineHarness h;
+  h.Request(0, kDev, "aapl");
+  h.Request(0, kDev, "Msft");
+  h.Answer(200, kDev, PlaylistQuote("UPDATE", "MSFT", "", -1));
+  h.Answer(300, kDev, PlaylistQuote("UPDATE", "AAPL", "", -1));
+  EXPECT_EQ(h.V(kResp, Sym("Msft")), 1);
+  EXPECT_EQ(h.V(kResp, Sym("aapl")), 1);
+  EXPECT_NEAR(h.V(kHistSum, Sym("Msft")), 0.2, 1e-9);
+  EXPECT_EQ(h.LedgerGap("aapl"), 0);
+}
+
+TEST(CorrelationTest, CaseBlindEqualWinsOverOlderSuffixMatch) {
+  EngineHarness h;
+  h.Request(0, kDev, "BTC/USD");
+  h.Request(100, kDev, "btc");
+  h.Answer(200, kDev, PlaylistQuote("UPDATE", "BTC", "", -1));
+  EXPECT_EQ(h.V(kResp, Sym("btc")), 1);
+  EXPECT_EQ(h.V(kPend, Sym("BTC/USD")), 1);
+}
+
+TEST(CorrelationTest, PrefixRuleIgnoresCase) {
+  EngineHarness h;
+  h.Request(0, kDev, "xauUSD");
+  h.Request(100, kDev, "XAGusd");
+  h.Answer(200, kDev, PlaylistQuote("UPDATE", "Xau", "", -1));
+  EXPECT_EQ(h.V(kResp, Sym("xauUSD")), 1);
+  EXPECT_EQ(h.V(kPend, Sym("XAGusd")), 1);
+}
+
+// Index in range but not pending: the case-blind rules still apply (§6).
+TEST(CorrelationTest, IndexNotPendingFallsBackToCaseBlindRules) {
+  EngineHarness h;
+  h.Request(0, kDev, "eth/eur");
+  h.Answer(200, kDev, PlaylistQuote("UPDATE", "ETH", "BTC/USD,eth/eur", 0));
+  EXPECT_EQ(h.V(kResp, Sym("eth/eur")), 1);
+}
+
+// Only ASCII letters are folded; other bytes compare as they are.
+TEST(CorrelationTest, NonAsciiBytesAreNotFolded) {
+  EngineHarness h;
+  h.Request(0, kDev, "\xc3\xa4x");                                    // "äx"
+  h.Answer(200, kDev, PlaylistQuote("UPDATE", "\xc3\x84X", "", -1));  // "ÄX"
+  EXPECT_EQ(h.V(kPend, Sym("\xc3\xa4x")), 1);
+  EXPECT_EQ(h.V(kUnmatched, Reason("unsolicited")), 1);
+}
+
+// late / duplicate are decided by the same rules (§6), so also ignore case.
+TEST(CorrelationTest, LateAndDuplicateClassificationIgnoresCase) {
+  EngineHarness h;
+  h.Request(0, kDev, "eth/eur");
+  h.Advance(31'000);
+  EXPECT_EQ(h.V(kTimeout, Sym("eth/eur")), 1);
+  h.Answer(32'000, kDev, PlaylistQuote("UPDATE", "ETH", "", -1));
+  EXPECT_EQ(h.V(kUnmatched, Reason("late")), 1);
+  h.Request(40'000, kDev, "msft");
+  h.Answer(40'100, kDev, PlaylistQuote("UPDATE", "MSFT", "", -1));
+  h.Answer(40'200, kDev, PlaylistQuote("UPDATE", "Msft", "", -1));
+  h.Request(41'000, kDev, "xauusd");
+  h.Answer(41'100, kDev, PlaylistQuote("UPDATE", "XAU", "", -1));
+  h.Answer(41'200, kDev, PlaylistQuote("UPDATE", "xAu", "", -1));
+  EXPECT_EQ(h.V(kResp, Sym("msft")), 1);
+  EXPECT_EQ(h.V(kResp, Sym("xauusd")), 1);
+  EXPECT_EQ(h.V(kUnmatched, Reason("duplicate")), 2);
+  EXPECT_EQ(h.V(kUnmatched, Reason("unsolicited")), 0);
+}
+
+// Page replies, single-mode UPDATE and NEW resolve by the request's lack of
+// a symbol, not by comparing symbols: case plays no part, and the symbol a
+// device learns keeps the answer's spelling.
+TEST(CorrelationTest, PageSingleAndNewAreUnaffectedByCase) {
+  EngineHarness h;
+  h.Request(0, kDev);
+  h.Answer(100, kDev, SingleQuote("UPDATE", "aapl"));
+  h.Request(1000, kDev);
+  EXPECT_EQ(h.V(kReq, Sym("aapl")), 1);
+  EXPECT_EQ(h.V(kReq, Sym("AAPL")), -1);
+  // NEW never resolves a symbol request, whatever the case.
+  h.Request(2000, kDev2, "TSLA");
+  h.Answer(2100, kDev2, PlaylistQuote("NEW", "tsla", "TSLA", 0));
+  EXPECT_EQ(h.V(kPend, Sym("TSLA")), 1);
+  EXPECT_EQ(h.V(kUnmatched, Reason("unsolicited")), 1);
+  h.Answer(2200, kDev, kPageReply);
+  EXPECT_EQ(h.V(kResp, Sym("aapl")), 1);
+}
+
 TEST(CorrelationTest, NewAnswersSymbolLessRequest) {
   EngineHarness h;
   h.Request(0, kDev);

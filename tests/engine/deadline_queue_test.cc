@@ -22,7 +22,11 @@ constexpr int64_t kT0 = 1'000'000 * kMs;
 // A Correlator with its tables, as EngineTables wires them.
 struct Tables {
   explicit Tables(const Config& c)
-      : config(c), symbols(c), devices(c), correlator(c, &symbols, &devices) {}
+      : config(c),
+        symbols(c),
+        devices(c),
+        backends(symbols.bounds()),
+        correlator(c, &symbols, &devices, &backends) {}
 
   uint32_t Device(const std::string& id, int64_t now_ns) { return devices.Touch(id, now_ns); }
   uint64_t Pending() const {
@@ -30,11 +34,17 @@ struct Tables {
     for (const tkmprom::Device& d : devices.entries()) n += d.in_use ? d.pending : 0;
     return n;
   }
-  // requests - (responses + errors + timeouts + superseded + pending), all labels.
+  // requests - (responses + errors + timeouts + superseded + pending), all
+  // labels, plus the same over all backends.
   int64_t LedgerGap() const {
     int64_t gap = 0;
     for (const SymbolEntry& e : symbols.entries()) {
       if (!e.in_use) continue;
+      gap += static_cast<int64_t>(e.requests) -
+             static_cast<int64_t>(e.responses + e.errors + e.timeouts + e.superseded + e.pending);
+    }
+    for (int b = 0; b < kBackendCount; ++b) {
+      const BackendLedger::Entry& e = backends.Get(static_cast<Backend>(b));
       gap += static_cast<int64_t>(e.requests) -
              static_cast<int64_t>(e.responses + e.errors + e.timeouts + e.superseded + e.pending);
     }
@@ -44,6 +54,7 @@ struct Tables {
   Config config;
   SymbolTable symbols;
   DeviceRegistry devices;
+  BackendLedger backends;
   Correlator correlator;
 };
 

@@ -123,6 +123,17 @@ class EngineHarness {
             get("tickrmeter_stock_update_pending"));
   }
 
+  // The same for one quote backend's tickrmeter_backend_* families (§7.5).
+  double BackendLedgerGap(const std::string& backend) {
+    Snap();
+    const Labels l = {{"backend", backend}};
+    auto get = [&](const char* n) { return Find(*snap_, n, l).value_or(0); };
+    return get("tickrmeter_backend_requests_total") -
+           (get("tickrmeter_backend_responses_total") + get("tickrmeter_backend_errors_total") +
+            get("tickrmeter_backend_timeouts_total") + get("tickrmeter_backend_superseded_total") +
+            get("tickrmeter_backend_pending"));
+  }
+
   Engine& engine() { return engine_; }
 
  private:
@@ -131,12 +142,16 @@ class EngineHarness {
   std::shared_ptr<const Snapshot> snap_;
 };
 
-// Payloads in the shapes of the protocol reference §1.3.
-inline std::string SingleQuote(const std::string& type, const std::string& symbol) {
+// Payloads in the shapes of the protocol reference §1.3. `symbol_type` is
+// written as given ("1", "\"2\""); empty leaves the field out.
+inline std::string SingleQuote(const std::string& type, const std::string& symbol,
+                               const std::string& symbol_type = "1") {
   return "{\"symbol\":\"" + symbol +
          "\",\"price\":\"$1.00\",\"p\":1,\"percent\":\"1 day +0.85%\",\"isPlaylist\":false,"
          "\"type\":\"" +
-         type + "\",\"interval\":\"300\",\"symbolType\":1,\"alertEnabled\":false}";
+         type + "\",\"interval\":\"300\"," +
+         (symbol_type.empty() ? "" : "\"symbolType\":" + symbol_type + ",") +
+         "\"alertEnabled\":false}";
 }
 inline std::string PlaylistQuote(const std::string& type, const std::string& symbol,
                                  const std::string& symbols, int index) {
@@ -145,6 +160,11 @@ inline std::string PlaylistQuote(const std::string& type, const std::string& sym
          "\"type\":\"" +
          type + "\",\"cycleInterval\":\"120\",\"updateInterval\":\"120\",\"symbols\":\"" + symbols +
          "\",\"symbolIndex\":" + std::to_string(index) + ",\"cycleMode\":\"default\"}";
+}
+// `payload` (a JSON object) with "symbolType":<symbol_type> added, the
+// value written as given ("2", "\"2\"", "null").
+inline std::string WithSymbolType(const std::string& payload, const std::string& symbol_type) {
+  return "{\"symbolType\":" + symbol_type + "," + payload.substr(1);
 }
 inline constexpr char kPageReply[] =
     "{\"mode\":\"page\",\"page\":[{\"id\":812,\"ledColor\":\"green\",\"rev\":3,\"blink\":false,"

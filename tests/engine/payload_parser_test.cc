@@ -168,6 +168,40 @@ TEST(PayloadParserTest, DeviceMessages) {
   EXPECT_EQ(why, InvalidReason::kField);
 }
 
+// symbolType names the quote backend (§7.5); like every numeric field it
+// may arrive as a string (protocol reference, quirk 6).
+TEST(PayloadParserTest, SymbolTypeAsNumberOrString) {
+  PayloadParser p;
+  DeviceMessageFields m;
+  InvalidReason why;
+  ASSERT_TRUE(p.ParseDeviceMessage(
+      R"({"symbol":"AAPL","price":"$229.97","p":229.97,"percent":"1 day +0.85%","perValue":0.85,"date":"03:45PM 12 Jan 2025","name":"Apple Inc.","currency":"$","isPlaylist":false,"type":"UPDATE","interval":"300","symbolType":1,"ledBrightness":100,"alertEnabled":false})",
+      &m, &why));
+  EXPECT_TRUE(m.has_symbol_type);
+  EXPECT_EQ(m.symbol_type, 1);
+  struct Case {
+    const char* json;
+    bool present;
+    int64_t value;
+  };
+  const Case cases[] = {
+      {R"({"type":"UPDATE","symbolType":"2"})", true, 2},
+      {R"({"type":"UPDATE","symbolType":" 12 "})", true, 12},
+      {R"({"type":"UPDATE","symbolType":12.0})", true, 12},
+      {R"({"type":"UPDATE","symbolType":99})", true, 99},
+      {R"({"type":"UPDATE","symbolType":"crypto"})", true, -1},
+      {R"({"type":"UPDATE","symbolType":true})", true, -1},
+      {R"({"type":"UPDATE","symbolType":[2]})", true, -1},
+      {R"({"type":"UPDATE","symbolType":null})", false, -1},
+      {R"({"type":"UPDATE"})", false, -1},
+  };
+  for (const Case& c : cases) {
+    ASSERT_TRUE(p.ParseDeviceMessage(c.json, &m, &why)) << c.json;
+    EXPECT_EQ(m.has_symbol_type, c.present) << c.json;
+    EXPECT_EQ(m.symbol_type, c.value) << c.json;
+  }
+}
+
 TEST(PayloadParserTest, BufferGrowsAndIsReused) {
   PayloadParser p;
   RequestFields r;

@@ -13,11 +13,17 @@ namespace {
 constexpr double kQs[] = {0.5, 0.9, 0.95, 0.99};
 constexpr double kMaxRelativeError = 0.01;
 
-// The contract's reference: the sorted samples' element at rank floor(q * (n - 1)).
+// The contract's reference (§7.3): the sorted samples' element of 1-based
+// nearest rank ceil(q * n), computed in integers (q has at most three
+// decimals here), independently of QuantileSketch::NearestRank().
+size_t ExactNearestRank(double q, size_t n) {
+  const size_t per_mille = static_cast<size_t>(std::llround(q * 1000));
+  return std::max<size_t>(1, (per_mille * n + 999) / 1000);
+}
+
 double ExactQuantile(std::vector<double> samples, double q) {
   std::sort(samples.begin(), samples.end());
-  const size_t rank = static_cast<size_t>(std::floor(q * static_cast<double>(samples.size() - 1)));
-  return samples[rank];
+  return samples[ExactNearestRank(q, samples.size()) - 1];
 }
 
 QuantileSketch SketchOf(const std::vector<double>& samples) {
@@ -112,9 +118,66 @@ TEST(QuantileSketchTest, TwoSamples) {
   const std::vector<double> samples = {0.2, 7.5};
   const QuantileSketch sketch = SketchOf(samples);
   ExpectAccurate(sketch, samples);
-  // floor(q * 1) is rank 0 for every q < 1.
-  EXPECT_EQ(sketch.Quantile(0.99), 0.2);
+  // ceil(q * 2) is rank 1 up to q = 0.5, rank 2 (the slower) above.
+  EXPECT_EQ(sketch.Quantile(0.5), 0.2);
+  EXPECT_EQ(sketch.Quantile(0.51), 7.5);
+  EXPECT_EQ(sketch.Quantile(0.99), 7.5);
   EXPECT_EQ(sketch.Quantile(1.0), 7.5);
+}
+
+// The example (plugin-contract.md §7.3): the tail is kept.
+TEST(QuantileSketchTest, SevenFastAnswersAndOneSlowKeepTheTail) {
+  std::vector<double> samples(7, 0.3);
+  samples.push_back(3.0);
+  const QuantileSketch sketch = SketchOf(samples);
+  EXPECT_NEAR(sketch.Quantile(0.5), 0.3, 0.003);
+  EXPECT_EQ(sketch.Quantile(0.9), 3.0);
+  EXPECT_EQ(sketch.Quantile(0.95), 3.0);
+  EXPECT_EQ(sketch.Quantile(0.99), 3.0);
+  // Rank 7 of 8 (q * n = 7 exactly) is still a fast answer.
+  EXPECT_NEAR(sketch.Quantile(0.875), 0.3, 0.003);
+}
+
+// The rank is ceil(q * n) even where q * n is an integer that floating point
+// does not hit exactly (0.95 * 20, 0.9 * 10, 0.29 * 100, ...).
+TEST(QuantileSketchTest, NearestRankIsExactForIntegralProducts) {
+  EXPECT_EQ(QuantileSketch::NearestRank(0.95, 20), 19u);
+  EXPECT_EQ(QuantileSketch::NearestRank(0.9, 10), 9u);
+  EXPECT_EQ(QuantileSketch::NearestRank(0.5, 8), 4u);
+  EXPECT_EQ(QuantileSketch::NearestRank(0.99, 100), 99u);
+  EXPECT_EQ(QuantileSketch::NearestRank(0.95, 100000), 95000u);
+  EXPECT_EQ(QuantileSketch::NearestRank(0.0, 5), 1u);
+  EXPECT_EQ(QuantileSketch::NearestRank(1.0, 5), 5u);
+  EXPECT_EQ(QuantileSketch::NearestRank(0.99, 1), 1u);
+  for (double q : {0.01, 0.07, 0.1, 0.25, 0.29, 0.5, 0.57, 0.75, 0.9, 0.95, 0.99, 0.999}) {
+    for (size_t n = 1; n <= 100000; n += (n < 2000 ? 1 : 97)) {
+      ASSERT_EQ(QuantileSketch::NearestRank(q, n), ExactNearestRank(q, n)) << q << " " << n;
+    }
+  }
+}
+
+// Every window size from one answer up, several shapes: within 1 % of the
+// exact nearest-rank sample at every quantile the contract exports.
+TEST(QuantileSketchTest, NearestRankWithinOnePercentAtEveryWindowSize) {
+  std::mt19937_64 rng(14);
+  std::bernoulli_distribution pick_slow(0.1);
+  for (size_t n : {1, 2, 8, 20, 100, 100000}) {
+    std::vector<std::vector<double>> shapes = {
+        Uniform(static_cast<int>(n), 0.001, 60.0, 31 + n), LogNormal(static_cast<int>(n), 37 + n),
+        LogUniform(static_cast<int>(n), 0.0005, 30, 41 + n), std::vector<double>(n, 0.25)};
+    std::vector<double> bimodal(n);
+    for (double& v : bimodal) v = pick_slow(rng) ? 3.0 : 0.3;
+    shapes.push_back(bimodal);
+    for (size_t k = 0; k < shapes.size(); ++k) {
+      SCOPED_TRACE(testing::Message() << "n=" << n << " shape=" << k);
+      const QuantileSketch sketch = SketchOf(shapes[k]);
+      ExpectAccurate(sketch, shapes[k]);
+      for (double q : {0.0, 0.1, 0.25, 0.75, 0.999, 1.0}) {
+        const double exact = ExactQuantile(shapes[k], q);
+        EXPECT_LE(std::fabs(sketch.Quantile(q) - exact), kMaxRelativeError * exact) << q;
+      }
+    }
+  }
 }
 
 // Every bucket's answer, not only those the distributions above happen to hit:
@@ -140,7 +203,7 @@ TEST(QuantileSketchTest, TinyValuesGoToZeroBucket) {
   const QuantileSketch sketch = SketchOf({0.0, 5e-7, 1e-6, -1.0, 2.0});
   EXPECT_EQ(sketch.Count(), 5u);
   EXPECT_EQ(sketch.Quantile(0), 0.0);
-  EXPECT_EQ(sketch.Quantile(0.75), 0.0);  // rank 3 of 0, 0, 5e-7, 1e-6, 2
+  EXPECT_EQ(sketch.Quantile(0.75), 0.0);  // rank 4 of 0, 0, 5e-7, 1e-6, 2
   EXPECT_EQ(sketch.Quantile(1), 2.0);
   // Negative latencies count as 0 in the sum too.
   EXPECT_DOUBLE_EQ(sketch.Sum(), 2.0 + 5e-7 + 1e-6);

@@ -31,9 +31,13 @@ constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kWindow = 300 * kSecond;  // quantile_window default
 constexpr int64_t kSlot = 30 * kSecond;     // with the default 10 slots
 
+// Nearest rank (plugin-contract.md §7.3): the sample of 1-based rank
+// ceil(q * n), in integers (the quantiles have at most two decimals).
 double ExactQuantile(std::vector<double> samples, double q) {
   std::sort(samples.begin(), samples.end());
-  return samples[static_cast<size_t>(std::floor(q * static_cast<double>(samples.size() - 1)))];
+  const size_t per_cent = static_cast<size_t>(std::llround(q * 100));
+  const size_t rank = std::max<size_t>(1, (per_cent * samples.size() + 99) / 100);
+  return samples[rank - 1];
 }
 
 // The time an event at t leaves the window (header: sub-window granularity).
@@ -76,8 +80,10 @@ TEST(WindowedStatsTest, CountsAndTimeoutRate) {
   EXPECT_EQ(view.timeouts, 1u);
   EXPECT_DOUBLE_EQ(view.timeout_rate, 0.25);
   EXPECT_DOUBLE_EQ(view.avg_latency_s, 1.0);
-  EXPECT_EQ(view.quantiles[0], 0.5);  // rank floor(0.5 * 1) = 0
-  EXPECT_EQ(view.quantiles[3], 0.5);
+  // Nearest rank of two answers: ceil(0.5 * 2) = 1, then the slower one.
+  EXPECT_EQ(view.quantiles[0], 0.5);
+  EXPECT_EQ(view.quantiles[1], 1.5);
+  EXPECT_EQ(view.quantiles[3], 1.5);
 }
 
 TEST(WindowedStatsTest, RequestsWithoutAnswersHaveNaNLatency) {

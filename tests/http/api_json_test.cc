@@ -13,9 +13,10 @@ using Json = nlohmann::json;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 SymbolWindow Window(std::string symbol, double avg, double p95, double timeout_rate,
-                    uint64_t requests) {
+                    uint64_t requests, std::string backend = "unknown") {
   SymbolWindow w;
   w.symbol = std::move(symbol);
+  w.backend = std::move(backend);
   w.avg_latency_s = avg;
   w.p95_latency_s = p95;
   w.timeout_rate = timeout_rate;
@@ -31,8 +32,8 @@ std::vector<std::string> Symbols(const Json& array) {
 
 TEST(SlowestSymbolsJsonTest, OrdersSlowestFirstWithAllFields) {
   Snapshot s;
-  s.symbols = {Window("FAST", 0.1, 0.2, 0, 50), Window("SLOW", 2.5, 4.0, 0, 20),
-               Window("MID", 1.0, 1.5, 0, 30)};
+  s.symbols = {Window("FAST", 0.1, 0.2, 0, 50), Window("SLOW", 2.5, 4.0, 0, 20, "crypto"),
+               Window("MID", 1.0, 1.5, 0, 30, "stock")};
   Json out = Json::parse(SlowestSymbolsJson(s, 10, 10));
   ASSERT_TRUE(out.is_array());
   EXPECT_EQ(Symbols(out), (std::vector<std::string>{"SLOW", "MID", "FAST"}));
@@ -41,7 +42,10 @@ TEST(SlowestSymbolsJsonTest, OrdersSlowestFirstWithAllFields) {
   EXPECT_DOUBLE_EQ(first.at("p95_latency_seconds").get<double>(), 4.0);
   EXPECT_DOUBLE_EQ(first.at("timeout_rate").get<double>(), 0.0);
   EXPECT_EQ(first.at("requests").get<uint64_t>(), 20u);
-  EXPECT_EQ(first.size(), 5u);
+  EXPECT_EQ(first.at("backend").get<std::string>(), "crypto");
+  EXPECT_EQ(first.size(), 6u);
+  EXPECT_EQ(out[1].at("backend").get<std::string>(), "stock");
+  EXPECT_EQ(out[2].at("backend").get<std::string>(), "unknown");
 }
 
 TEST(SlowestSymbolsJsonTest, TimeoutRateWeighsTenSecondsPerUnit) {

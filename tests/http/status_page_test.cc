@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <cmath>
 #include <limits>
 #include <set>
 #include <string>
@@ -31,7 +32,7 @@ MetricFamily Family(const char* name, MetricType type, std::vector<Sample> sampl
 }
 
 SymbolWindow Window(std::string symbol, double avg, double p95, double rate, uint64_t requests,
-                    std::vector<uint64_t> buckets = {}) {
+                    std::vector<uint64_t> buckets = {}, std::string backend = "unknown") {
   SymbolWindow w;
   w.symbol = std::move(symbol);
   w.avg_latency_s = avg;
@@ -39,7 +40,39 @@ SymbolWindow Window(std::string symbol, double avg, double p95, double rate, uin
   w.timeout_rate = rate;
   w.requests = requests;
   w.latency_buckets = std::move(buckets);
+  w.backend = std::move(backend);
   return w;
+}
+
+// The 14 backends in the engine's order, all zero but those given.
+std::vector<BackendTotals> Backends(const std::vector<BackendTotals>& given, size_t buckets) {
+  std::vector<BackendTotals> out;
+  for (const char* name :
+       {"stock", "crypto", "forex", "index", "etf", "commodity", "top10", "electricity", "option",
+        "custom_api", "music", "fxon", "page", "unknown"}) {
+    BackendTotals b;
+    b.backend = name;
+    b.latency_buckets.assign(buckets, 0);
+    for (const BackendTotals& g : given) {
+      if (g.backend == name) b = g;
+    }
+    out.push_back(b);
+  }
+  return out;
+}
+
+BackendTotals Totals(const char* backend, uint64_t requests, uint64_t responses, uint64_t errors,
+                     uint64_t timeouts, uint64_t pending, std::vector<uint64_t> buckets) {
+  BackendTotals b;
+  b.backend = backend;
+  b.requests = requests;
+  b.responses = responses;
+  b.errors = errors;
+  b.timeouts = timeouts;
+  b.pending = pending;
+  b.superseded = requests - responses - errors - timeouts - pending;
+  b.latency_buckets = std::move(buckets);
+  return b;
 }
 
 Snapshot MakeSnapshot() {
@@ -76,10 +109,16 @@ Snapshot MakeSnapshot() {
              {{"", {{"version", "0.1.0-test"}, {"mosquitto_version", "2.0.11"}}, 1}}));
 
   s.latency_bounds = {0.5, 1, 2};
-  s.symbols = {Window("FAST", 0.12, 0.2, 0, 50, {50, 0, 0, 0}),
-               Window("SLOW", 1.5, 1.98, 0, 20, {1, 2, 17, 0}),
+  s.symbols = {Window("FAST", 0.12, 0.2, 0, 50, {50, 0, 0, 0}, "stock"),
+               Window("SLOW", 1.5, 1.98, 0, 20, {1, 2, 17, 0}, "crypto"),
                Window("RARE", 9, 9, 0, 2, {0, 0, 0, 2}), Window(kHostile, kNaN, kNaN, 0.25, 12),
                Window("IDLE", kNaN, kNaN, 0, 10)};
+  // stock: p50 at rank 45 of 90, in (0, 0.5]: 0.45 s; p95 at rank 85.5, in
+  // (1, 2]: 1.55 s. crypto: every answer above 2 s. unknown: none answered.
+  s.backends = Backends({Totals("stock", 100, 90, 2, 5, 2, {50, 30, 10, 0}),
+                         Totals("crypto", 20, 10, 0, 10, 0, {0, 0, 0, 10}),
+                         Totals("unknown", 3, 0, 1, 0, 2, {0, 0, 0, 0})},
+                        4);
   s.recent_timeouts = {{"A1B2C3D4E5F6", "MSFT", 5}, {"<dev>", "A&B", 125}};
   s.boots_last_hour = 3;
 
@@ -147,7 +186,8 @@ TEST(StatusPageTest, EverySectionIsThere) {
   const Snapshot s = MakeSnapshot();
   const StatusPage page = Render(&s);
   EXPECT_EQ(page.status, 200u);
-  for (const char* id : {"fleet", "slowest", "latency", "timeouts", "health", "endpoints"}) {
+  for (const char* id :
+       {"fleet", "slowest", "latency", "backends", "timeouts", "health", "endpoints"}) {
     EXPECT_NE(Section(page.html, id), "") << id;
   }
   EXPECT_FALSE(Has(page.html, "id=\"device-result\""));  // no lookup asked for
@@ -189,13 +229,17 @@ TEST(StatusPageTest, SlowestTableUsesTheSharedRanking) {
   EXPECT_LT(fast, idle);
   EXPECT_FALSE(Has(slowest, "RARE"));
   EXPECT_TRUE(Has(slowest,
-                  ">SLOW</td><td class=\"n\">1.50 s</td><td class=\"n\">1.98 s</td>"
-                  "<td class=\"n\">0.0 %</td><td class=\"n\">20</td>"));
-  EXPECT_TRUE(Has(slowest, ">FAST</td><td class=\"n\">120 ms</td><td class=\"n\">200 ms<"));
+                  ">SLOW</td><td class=\"mono\">crypto</td><td class=\"n\">1.50 s</td>"
+                  "<td class=\"n\">1.98 s</td><td class=\"n\">0.0 %</td><td class=\"n\">20</td>"));
+  EXPECT_TRUE(Has(slowest,
+                  ">FAST</td><td class=\"mono\">stock</td><td class=\"n\">120 ms</td>"
+                  "<td class=\"n\">200 ms<"));
+  EXPECT_TRUE(Has(slowest, ">IDLE</td><td class=\"mono\">unknown</td>"));
   Snapshot quick;
   quick.symbols = {Window("QUICK", 0.00031, 0.0042, 0, 10)};
   EXPECT_TRUE(Has(Section(Render(&quick).html, "slowest"),
-                  ">QUICK</td><td class=\"n\">0.3 ms</td><td class=\"n\">4.2 ms<"));
+                  ">QUICK</td><td class=\"mono\">unknown</td><td class=\"n\">0.3 ms</td>"
+                  "<td class=\"n\">4.2 ms<"));
   EXPECT_TRUE(Has(slowest, "<td class=\"n\">25.0 %</td><td class=\"n\">12</td>"));
   EXPECT_TRUE(Has(slowest, "Over the last 300 s, symbols with at least 10 requests"));
 }
@@ -218,6 +262,36 @@ TEST(StatusPageTest, LatencyChartsOfTheRankedSymbols) {
   EXPECT_TRUE(Has(latency, ">&gt;2</text>"));
   // Buckets from 1 s up are the "slow" ones.
   EXPECT_TRUE(Has(latency, "class=\"bar slow\""));
+}
+
+// Per backend from the snapshot's typed totals: only backends with requests,
+// in the engine's order; p50/p95 are histogram estimates and say so.
+TEST(StatusPageTest, BackendsSection) {
+  const Snapshot s = MakeSnapshot();
+  const std::string backends = Section(Render(&s).html, "backends");
+  EXPECT_TRUE(Has(backends, "<h2>Backends</h2>"));
+  EXPECT_TRUE(Has(backends, "estimates from the latency histogram"));
+  EXPECT_TRUE(Has(backends,
+                  "<tr id=\"backend-stock\"><td class=\"mono\">stock</td><td class=\"n\">100</td>"
+                  "<td class=\"n\">92.8 %</td><td class=\"n\">450 ms</td><td class=\"n\">1.55 s"
+                  "</td><td class=\"n\">5</td><td class=\"n\">2</td></tr>"));
+  // Every answer above the highest bound: the estimate says so.
+  EXPECT_TRUE(Has(backends,
+                  "<tr id=\"backend-crypto\"><td class=\"mono\">crypto</td><td class=\"n\">20</td>"
+                  "<td class=\"n\">50.0 %</td><td class=\"n\">&gt; 2.00 s</td>"
+                  "<td class=\"n\">&gt; 2.00 s</td><td class=\"n\">10</td><td class=\"n\">0</td>"));
+  // Nothing answered: no latency, answer rate 0 of the one that ended.
+  EXPECT_TRUE(Has(backends,
+                  "<tr id=\"backend-unknown\"><td class=\"mono\">unknown</td><td class=\"n\">3</td>"
+                  "<td class=\"n\">0.0 %</td><td class=\"n\">\u2013</td><td class=\"n\">\u2013"
+                  "</td><td class=\"n\">0</td><td class=\"n\">2</td></tr>"));
+  EXPECT_FALSE(Has(backends, "backend-page"));
+  EXPECT_LT(backends.find("backend-stock"), backends.find("backend-crypto"));
+  EXPECT_LT(backends.find("backend-crypto"), backends.find("backend-unknown"));
+
+  Snapshot none = MakeSnapshot();
+  none.backends = Backends({}, 4);
+  EXPECT_TRUE(Has(Section(Render(&none).html, "backends"), "id=\"backends-empty\""));
 }
 
 TEST(StatusPageTest, RecentTimeouts) {
@@ -323,6 +397,19 @@ TEST(StatusPageTest, EscapesEveryValueFromTraffic) {
   EXPECT_FALSE(Has(missing.html, "<script"));
   EXPECT_TRUE(Has(missing.html, "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
   ExpectOnlyOwnMarkup(missing.html);
+}
+
+// Backend names come from the engine's fixed set; the page escapes them anyway.
+TEST(StatusPageTest, BackendNamesAreEscaped) {
+  Snapshot s;
+  s.latency_bounds = {1};
+  s.backends = {Totals(kHostile, 1, 1, 0, 0, 0, {1, 0})};
+  s.symbols = {Window("X", 0.5, 0.5, 0, 10, {1, 0}, kHostile)};
+  const std::string html = Render(&s).html;
+  EXPECT_FALSE(Has(html, kHostile));
+  EXPECT_TRUE(Has(Section(html, "backends"), kHostileEscaped));
+  EXPECT_TRUE(Has(Section(html, "slowest"), kHostileEscaped));
+  ExpectOnlyOwnMarkup(html);
 }
 
 TEST(StatusPageTest, AutoRefreshOnByDefaultAndOffWithRefreshZero) {
@@ -455,6 +542,23 @@ TEST(LatencyChartTest, NothingWithoutAnswers) {
   EXPECT_EQ(out, "");
   AppendLatencyChart(Window("X", kNaN, kNaN, 1, 5), {1, 2}, &out);
   EXPECT_EQ(out, "");
+}
+
+// As Prometheus' histogram_quantile(): linear within the bucket holding the
+// rank, the first bucket from 0, above every bound +Inf (shown as "> bound").
+TEST(LatencyChartTest, HistogramQuantileEstimate) {
+  const std::vector<double> bounds = {0.5, 1, 2};
+  EXPECT_TRUE(std::isnan(EstimateHistogramQuantile(bounds, {0, 0, 0, 0}, 0.5)));
+  EXPECT_TRUE(std::isnan(EstimateHistogramQuantile(bounds, {}, 0.5)));
+  EXPECT_DOUBLE_EQ(EstimateHistogramQuantile(bounds, {50, 30, 10, 0}, 0.5), 0.45);
+  EXPECT_DOUBLE_EQ(EstimateHistogramQuantile(bounds, {50, 30, 10, 0}, 0.95), 1.55);
+  // A rank at a bucket's upper edge is that bucket's upper bound.
+  EXPECT_DOUBLE_EQ(EstimateHistogramQuantile(bounds, {2, 0, 2, 0}, 0.5), 0.5);
+  // Empty buckets in between are skipped.
+  EXPECT_DOUBLE_EQ(EstimateHistogramQuantile(bounds, {0, 0, 4, 0}, 0.5), 1.5);
+  EXPECT_DOUBLE_EQ(EstimateHistogramQuantile(bounds, {0, 0, 4, 0}, 1.0), 2.0);
+  EXPECT_TRUE(std::isinf(EstimateHistogramQuantile(bounds, {1, 0, 0, 1}, 0.95)));
+  EXPECT_TRUE(std::isinf(EstimateHistogramQuantile({}, {3}, 0.5)));
 }
 
 TEST(LatencyChartTest, TallestBarIsFullHeightAndSmallOnesStayVisible) {

@@ -30,6 +30,14 @@ def playlist_answer(device, symbol, symbols, index, kind="UPDATE"):
                                 "updateInterval": "120"}), 1, False)
 
 
+def typed_answer(device, symbol, symbol_type):
+    """A playlist UPDATE with symbolIndex -1 (matched by its symbol) naming
+    a quote backend; symbol_type as sent (a number or a string)."""
+    return (device, json.dumps({"symbol": symbol, "price": "$1", "p": 1.0, "isPlaylist": True,
+                                "type": "UPDATE", "symbols": "", "symbolIndex": -1,
+                                "symbolType": symbol_type, "updateInterval": "120"}), 1, False)
+
+
 def error_answer(device):
     return (device, '{"type":"NO_CONFIG","success":false,"message":"No configuration found."}',
             1, False)
@@ -149,6 +157,93 @@ class EngineConversationTest(unittest.TestCase):
             self.assertEqual(d1["battery"], 87)
             self.assertEqual(b.http("/api/v1/devices/FFFFFFFFFFFF")[0], 404)
 
+            if PROMTOOL:
+                r = subprocess.run([PROMTOOL, "check", "metrics"],
+                                   input=b.metrics_text().encode(), capture_output=True)
+                self.assertEqual((r.returncode, r.stdout + r.stderr), (0, b""))
+
+    def test_tail_quantiles_case_blind_matching_and_backends(self):
+        """Issue 14: seven answers after 0.3 s and one after 3.0 s give
+        p90 = p95 = p99 = 3.0 s in /metrics, the API and the page; a playlist
+        entry btc/usd answered as BTC with symbolIndex -1 is a response; the
+        tickrmeter_backend_* families learn and add up."""
+        brent = ["C000000000%02d" % i for i in range(8)]
+        crypto_dev = "C00000000099"
+        options = {"ranking_min_requests": "1", "request_timeout": "10"}
+        with Broker(options=options) as b:
+            dev = b.client("devices")
+            backend = b.client("mqttjs_backend1")
+            publish_all(dev, [request(d, "BRENT") for d in brent] +
+                        [request(crypto_dev, "btc/usd")])
+            time.sleep(0.3)
+            publish_all(backend, [typed_answer(d, "BRENT", 6) for d in brent[:7]] +
+                        [typed_answer(crypto_dev, "BTC", "2")])
+            time.sleep(2.7)
+            publish_all(backend, [typed_answer(brent[7], "BRENT", 6)])
+            m = b.wait_metric("tickrmeter_stock_update_responses_total", 8.0, symbol="BRENT")
+
+            def q(quantile):
+                return value(m, "tickrmeter_symbol_latency_seconds", symbol="BRENT",
+                             quantile=quantile)
+            # The slowest answer is the sketch's exact maximum: all three equal.
+            tail = q("0.9")
+            self.assertTrue(3.0 <= tail < 3.2, tail)
+            self.assertEqual(q("0.95"), tail)
+            self.assertEqual(q("0.99"), tail)
+            self.assertTrue(0.3 * 0.99 <= q("0.5") < 0.45, q("0.5"))
+            avg = value(m, "tickrmeter_symbol_avg_latency_seconds", symbol="BRENT")
+            self.assertLess(avg, tail)
+
+            status, _, body = b.http("/api/v1/symbols/slowest")
+            self.assertEqual(status, 200)
+            rows = {r["symbol"]: r for r in json.loads(body)}
+            self.assertEqual(rows["BRENT"]["p95_latency_seconds"], tail)
+            self.assertEqual(rows["BRENT"]["backend"], "commodity")
+            self.assertEqual(rows["btc/usd"]["backend"], "crypto")
+            status, _, page = b.http("/?refresh=0")
+            self.assertEqual(status, 200)
+            self.assertIn(">BRENT</td><td class=\"mono\">commodity</td>", page.decode())
+            self.assertIn("<td class=\"n\">%.2f s</td>" % tail, page.decode())
+            self.assertIn('<tr id="backend-unknown">', page.decode())
+
+            # Case-blind: btc/usd was answered by BTC, under its own label.
+            self.assertEqual(value(m, "tickrmeter_stock_update_responses_total",
+                                   symbol="btc/usd"), 1)
+            self.assertIsNone(value(m, "tickrmeter_stock_update_requests_total", symbol="BTC"))
+            self.assertEqual(value(m, "tickrmeter_stock_update_unmatched_responses_total",
+                                   reason="unsolicited"), 0)
+
+            # The first requests counted under unknown; the answers taught
+            # the symbols their backends (symbolType 6 and "2").
+            publish_all(dev, [request(brent[0], "BRENT"), request(crypto_dev, "btc/usd")])
+            publish_all(backend, [typed_answer(brent[0], "BRENT", 6)])
+            m = b.wait_metric("tickrmeter_backend_responses_total", 1.0, backend="commodity")
+            close(dev)
+            close(backend)
+            self.assertEqual(value(m, "tickrmeter_backend_requests_total", backend="unknown"), 9)
+            self.assertEqual(value(m, "tickrmeter_backend_responses_total", backend="unknown"), 9)
+            self.assertEqual(value(m, "tickrmeter_backend_requests_total", backend="commodity"), 1)
+            self.assertEqual(value(m, "tickrmeter_backend_requests_total", backend="crypto"), 1)
+            self.assertEqual(value(m, "tickrmeter_backend_pending", backend="crypto"), 1)
+            backends = ("stock", "crypto", "forex", "index", "etf", "commodity", "top10",
+                        "electricity", "option", "custom_api", "music", "fxon", "page",
+                        "unknown")
+            self.assertEqual({dict(k)["backend"] for k in
+                              series(m, "tickrmeter_backend_requests_total")}, set(backends))
+            ledger = ["tickrmeter_backend_responses_total", "tickrmeter_backend_errors_total",
+                      "tickrmeter_backend_timeouts_total",
+                      "tickrmeter_backend_superseded_total", "tickrmeter_backend_pending"]
+            for name in backends:
+                parts = [value(m, n, backend=name) for n in ledger]
+                self.assertEqual(value(m, "tickrmeter_backend_requests_total", backend=name),
+                                 sum(parts), name)
+                self.assertEqual(value(m, "tickrmeter_backend_latency_seconds_count",
+                                       backend=name),
+                                 value(m, "tickrmeter_backend_responses_total", backend=name))
+            self.assertEqual(value(m, "tickrmeter_backend_latency_seconds_bucket",
+                                   backend="unknown", le="5"), 9)
+            self.assertEqual(value(m, "tickrmeter_backend_latency_seconds_bucket",
+                                   backend="unknown", le="2"), 8)
             if PROMTOOL:
                 r = subprocess.run([PROMTOOL, "check", "metrics"],
                                    input=b.metrics_text().encode(), capture_output=True)

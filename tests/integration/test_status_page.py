@@ -29,10 +29,12 @@ def request(device, symbol):
                                             "symbol": symbol}), 1, False)
 
 
-def answer(device, symbol):
-    return (device, json.dumps({"symbol": symbol, "price": "$1", "p": 1.0, "isPlaylist": True,
-                                "type": "UPDATE", "symbols": symbol, "symbolIndex": 0,
-                                "updateInterval": "120"}), 1, False)
+def answer(device, symbol, symbol_type=None):
+    body = {"symbol": symbol, "price": "$1", "p": 1.0, "isPlaylist": True, "type": "UPDATE",
+            "symbols": symbol, "symbolIndex": 0, "updateInterval": "120"}
+    if symbol_type is not None:
+        body["symbolType"] = symbol_type
+    return (device, json.dumps(body), 1, False)
 
 
 def heartbeat(device, firmware):
@@ -90,7 +92,11 @@ class StatusPageBrowserTest(unittest.TestCase):
             publish_all(dev, [heartbeat(D1, "70p"), heartbeat(D2, "2.4.1"), boot(D2),
                               request(D1, SLOW), request(D2, FAST), request(D2, OTHER),
                               request(D3, SLOW)])
-            publish_all(backend, [answer(D2, FAST), answer(D2, OTHER)])
+            # FASTCO's answers name its quote backend (stock): its second
+            # request counts under it, the first ones under unknown.
+            publish_all(backend, [answer(D2, FAST, 1), answer(D2, OTHER)])
+            publish_all(dev, [request(D2, FAST)])
+            publish_all(backend, [answer(D2, FAST, 1)])
             time.sleep(1.5)  # SLOWCO's backend is slow ...
             publish_all(backend, [answer(D1, SLOW)])
             # ... and D3's request for it is never answered (times out after 2 s).
@@ -125,9 +131,10 @@ class StatusPageBrowserTest(unittest.TestCase):
             first = driver.find_element(By.CSS_SELECTOR, "#slowest-table tr:nth-child(2)")
             cells = [td.text for td in first.find_elements(By.TAG_NAME, "td")]
             self.assertEqual(cells[1], SLOW, cells)
-            self.assertTrue(cells[2].endswith(" s"), cells)  # average, in seconds
-            self.assertEqual(cells[4], "50.0 %", cells)  # one of two resolved timed out
-            self.assertEqual(cells[5], "2", cells)
+            self.assertEqual(cells[2], "unknown", cells)  # no answer named its backend
+            self.assertTrue(cells[3].endswith(" s"), cells)  # average, in seconds
+            self.assertEqual(cells[5], "50.0 %", cells)  # one of two resolved timed out
+            self.assertEqual(cells[6], "2", cells)
             symbols = [td.text for td in driver.find_elements(
                 By.CSS_SELECTOR, "#slowest-table td.sym")]
             self.assertEqual(sorted(symbols), sorted([SLOW, FAST, OTHER]))
@@ -138,6 +145,19 @@ class StatusPageBrowserTest(unittest.TestCase):
             self.assertEqual(driver.find_element(By.CSS_SELECTOR, "#fleet-online .v").text, "3")
             self.assertEqual(driver.find_element(By.CSS_SELECTOR, "#fleet-boots-hour .v").text,
                              "1")
+            # The backends: FASTCO's second request under stock, the rest
+            # under unknown (SLOWCO's timeout among them).
+            stock = [td.text for td in driver.find_elements(
+                By.CSS_SELECTOR, "#backend-stock td")]
+            self.assertEqual(stock[:3], ["stock", "1", "100.0 %"], stock)
+            self.assertEqual(stock[5:], ["0", "0"], stock)
+            unknown = [td.text for td in driver.find_elements(
+                By.CSS_SELECTOR, "#backend-unknown td")]
+            self.assertEqual(unknown[1], "4", unknown)
+            self.assertEqual(unknown[2], "75.0 %", unknown)  # three answered, one timed out
+            self.assertEqual(unknown[5], "1", unknown)
+            self.assertIn("estimates from the latency histogram",
+                          driver.find_element(By.ID, "backends").text)
             # The recent timeout, the histogram, the health section.
             timeouts = driver.find_element(By.ID, "timeouts-table").text
             self.assertIn(D3, timeouts)
