@@ -29,8 +29,9 @@ FleetSimulation::FleetSimulation(const Options& options, const volatile std::sig
       stop_(stop),
       pool_(options.symbols, options.slow_share, options.fail_share, options.seed),
       fleet_(MakeFleet(options.devices, pool_, options.rate_scale, options.error_device_share,
-                       options.unclaimed_share, options.seed)),
-      truth_(pool_, fleet_, options.request_timeout, options.ambiguity_margin),
+                       options.unclaimed_share, options.mixed_case_share, options.seed)),
+      truth_(pool_, fleet_, options.request_timeout, options.ambiguity_margin,
+             options.quantile_window),
       backend_(options, pool_, options.seed),
       rng_(SplitMix64(options.seed ^ 0x44455649434553ULL)) {
   for (const Device& d : fleet_) playlist_devices_ += d.mode == Mode::kPlaylist;
@@ -433,6 +434,17 @@ nlohmann::json FleetSimulation::Summary() const {
                     {"p95", options_.latency_p95},
                     {"cap", std::min(options_.latency_cap, options_.request_timeout - 2)},
                     {"min", options_.latency_min}};
+  nlohmann::json profiles = nlohmann::json::object();
+  for (int type = 0; type <= kMaxSymbolType; ++type) {
+    const BackendProfile& p = ProfileOf(type);
+    profiles[p.what] = {{"median_factor", p.median_factor},
+                        {"spread_factor", p.spread_factor},
+                        {"extra_no_reply_share", p.no_reply},
+                        {"extra_late_share", p.late}};
+  }
+  run["backend_profiles"] = profiles;
+  run["mixed_case_share"] = options_.mixed_case_share;
+  run["quantile_window"] = options_.quantile_window;
   run["traffic_seconds"] = stop_time_;
   run["drain_seconds"] = options_.drain;
   run["end_seconds"] = end_time_;
@@ -457,7 +469,7 @@ nlohmann::json FleetSimulation::Summary() const {
       "current",          "fw44", "fw40_wflc", "fw38_wlc", "fw37_no_counter",
       "fw37_uptime_only", "fw31", "numeric"};
   std::vector<bool> touched(pool_.size(), false);
-  uint64_t alerts = 0, low_battery = 0, entries = 0;
+  uint64_t alerts = 0, low_battery = 0, entries = 0, mixed_case = 0;
   for (const Device& d : fleet_) {
     by_fw[d.firmware]++;
     by_shape[kShapes[static_cast<int>(d.shape)]]++;
@@ -469,7 +481,10 @@ nlohmann::json FleetSimulation::Summary() const {
     alerts += d.alerts;
     low_battery += d.low_battery;
     if (d.mode == Mode::kPlaylist) {
-      for (int s : *d.playlist) touched[s] = true;
+      for (const PlaylistEntry& e : *d.playlist) {
+        touched[e.symbol] = true;
+        mixed_case += e.name != pool_.at(e.symbol).name;
+      }
       entries += d.playlist->size();
     } else if (d.mode == Mode::kSingle) {
       touched[d.symbol] = true;
@@ -485,19 +500,21 @@ nlohmann::json FleetSimulation::Summary() const {
   fleet["with_alerts"] = alerts;
   fleet["low_battery"] = low_battery;
   fleet["playlist_entries"] = entries;
+  fleet["playlist_entries_mixed_case"] = mixed_case;
   fleet["symbols_configured"] = std::count(touched.begin(), touched.end(), true);
-  uint64_t slow = 0, fails = 0, commodity = 0, crypto = 0;
+  uint64_t slow = 0, fails = 0, commodity = 0;
+  std::map<std::string, uint64_t> by_backend;
   for (int i = 0; i < pool_.size(); ++i) {
     slow += pool_.at(i).slow;
     fails += pool_.at(i).fails;
     commodity += pool_.at(i).commodity;
-    crypto += pool_.at(i).symbol_type == 2;
+    by_backend[BackendName(pool_.at(i).symbol_type)]++;
   }
   fleet["pool"] = {{"size", pool_.size()},
                    {"slow", slow},
                    {"failing", fails},
                    {"commodity", commodity},
-                   {"crypto", crypto}};
+                   {"by_backend", by_backend}};
   j["fleet"] = fleet;
   return j;
 }
