@@ -250,8 +250,8 @@ void FleetSimulation::BeginStop(double now) {
   drain_end_ = now + options_.drain;
   std::copy(std::begin(sent_), std::end(sent_), std::begin(sent_at_stop_));
   if (options_.progress) {
-    std::fprintf(stderr, "fleetsim: stopping at t=%.1f s; draining backend replies for %.0f s\n",
-                 now, options_.drain);
+    std::fprintf(stderr, "%sfleetsim: stopping at t=%.1f s; draining backend replies for %.0f s\n",
+                 options_.progress_line ? "\n" : "", now, options_.drain);
   }
 }
 
@@ -383,13 +383,24 @@ void FleetSimulation::Progress(double now) {
     total += sent_[i];
     delta += sent_[i] - last_progress_sent_[i];
   }
-  std::fprintf(stderr,
-               "t=%6.1f dev=%5d req=%6.1f/s rep=%6.1f/s hb=%7.1f/s boot=%4.1f/s all=%7.1f/s "
-               "total=%llu pending=%zu queue=%zu lag=%.0fms %s\n",
-               now, devices_connected_, rate(Kind::kStockRequest), rate(Kind::kDeviceMessage),
-               rate(Kind::kHeartbeat), rate(Kind::kBoot), static_cast<double>(delta) / dt,
-               static_cast<unsigned long long>(total), truth_.pending(), queue_.size(),
-               max_lag_ * 1000, transport_->Status().c_str());
+  if (options_.progress_line) {
+    // One line rewritten in place (\r, then clear to its end), short enough
+    // for an 80-column terminal.
+    std::fprintf(stderr,
+                 "\rfleetsim %5.0f/%.0f s  devices %5d  requests %5.0f/s  replies %5.0f/s  "
+                 "all %6.0f/s  pending %5zu\033[K",
+                 now, options_.duration, devices_connected_, rate(Kind::kStockRequest),
+                 rate(Kind::kDeviceMessage), static_cast<double>(delta) / dt, truth_.pending());
+    std::fflush(stderr);
+  } else {
+    std::fprintf(stderr,
+                 "t=%6.1f dev=%5d req=%6.1f/s rep=%6.1f/s hb=%7.1f/s boot=%4.1f/s all=%7.1f/s "
+                 "total=%llu pending=%zu queue=%zu lag=%.0fms %s\n",
+                 now, devices_connected_, rate(Kind::kStockRequest), rate(Kind::kDeviceMessage),
+                 rate(Kind::kHeartbeat), rate(Kind::kBoot), static_cast<double>(delta) / dt,
+                 static_cast<unsigned long long>(total), truth_.pending(), queue_.size(),
+                 max_lag_ * 1000, transport_->Status().c_str());
+  }
   std::copy(std::begin(sent_), std::end(sent_), std::begin(last_progress_sent_));
   last_progress_time_ = now;
   max_lag_total_ = std::max(max_lag_total_, max_lag_);

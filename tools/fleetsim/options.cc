@@ -45,6 +45,7 @@ enum OptionId {
   kSummary,
   kDump,
   kProgress,
+  kProgressLine,
   kHelp,
 };
 
@@ -82,6 +83,7 @@ const struct option kLongOptions[] = {
     {"summary", required_argument, nullptr, kSummary},
     {"dump", required_argument, nullptr, kDump},
     {"progress", no_argument, nullptr, kProgress},
+    {"progress-line", no_argument, nullptr, kProgressLine},
     {"help", no_argument, nullptr, kHelp},
     {nullptr, 0, nullptr, 0},
 };
@@ -141,6 +143,7 @@ const char kUsage[] =
     "  --dump FILE               do not connect: write the publish stream of --duration\n"
     "                            seconds as JSON lines, simulating the clock\n"
     "  --progress                one progress line per second on stderr\n"
+    "  --progress-line           the same, rewriting one line in place (a terminal)\n"
     "  --help                    this text\n"
     "\n"
     "SIGINT/SIGTERM stop the traffic early; the drain and the summary still happen.\n";
@@ -294,6 +297,9 @@ int ParseOptions(int argc, char** argv, Options* o, bool* exit_now) {
         break;
       case kProgress:
         o->progress = true;
+        break;
+      case kProgressLine:
+        o->progress = o->progress_line = true;
         break;
       case kHelp:
         std::fputs(kUsage, stdout);

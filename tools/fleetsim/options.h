@@ -51,6 +51,7 @@ struct Options {
   std::string summary_path;  // empty: stdout
   std::string dump_path;     // non-empty: record instead of connecting
   bool progress = false;
+  bool progress_line = false;  // one line rewritten in place (a terminal)
 };
 
 // Parses argv into `options`. Returns 0 to go on, otherwise the process exit
