@@ -249,14 +249,15 @@ void FleetSimulation::BeginStop(double now) {
   stop_time_ = now;
   drain_end_ = now + options_.drain;
   std::copy(std::begin(sent_), std::end(sent_), std::begin(sent_at_stop_));
-  if (options_.progress) {
-    std::fprintf(stderr, "%sfleetsim: stopping at t=%.1f s; draining backend replies for %.0f s\n",
-                 options_.progress_line ? "\n" : "", now, options_.drain);
+  if (options_.progress && !options_.progress_line) {
+    std::fprintf(stderr, "fleetsim: stopping at t=%.1f s; draining backend replies for %.0f s\n",
+                 now, options_.drain);
   }
 }
 
 void FleetSimulation::Finish() {
   if (!stopping_) BeginStop(transport_->Now());
+  if (options_.progress_line) std::fputc('\n', stderr);
   // Replies still scheduled are cancelled, and recorded as such.
   while (!queue_.empty()) {
     Event e = queue_.Pop();
@@ -371,7 +372,8 @@ void FleetSimulation::StartConnect(int client, double now) {
 }
 
 void FleetSimulation::Progress(double now) {
-  if (!stopping_) queue_.Push(now + 1, EventType::kProgress);
+  // The line keeps counting through the drain; lines a second stop with it.
+  if (!stopping_ || options_.progress_line) queue_.Push(now + 1, EventType::kProgress);
   double dt = now - last_progress_time_;
   if (dt <= 0) return;
   auto rate = [&](Kind k) {
@@ -384,13 +386,19 @@ void FleetSimulation::Progress(double now) {
     delta += sent_[i] - last_progress_sent_[i];
   }
   if (options_.progress_line) {
-    // One line rewritten in place (\r, then clear to its end), short enough
-    // for an 80-column terminal.
+    // One line rewritten in place (\r, then clear to its end), within 80
+    // columns.
+    char phase[40];
+    if (stopping_) {
+      std::snprintf(phase, sizeof phase, "drain %2.0f s", now - stop_time_);
+    } else {
+      std::snprintf(phase, sizeof phase, "%4.0f/%.0f s", now, options_.duration);
+    }
     std::fprintf(stderr,
-                 "\rfleetsim %5.0f/%.0f s  devices %5d  requests %5.0f/s  replies %5.0f/s  "
-                 "all %6.0f/s  pending %5zu\033[K",
-                 now, options_.duration, devices_connected_, rate(Kind::kStockRequest),
-                 rate(Kind::kDeviceMessage), static_cast<double>(delta) / dt, truth_.pending());
+                 "\rfleetsim %s | %4d devices | %4.0f req/s | %4.0f replies/s | %4zu pending"
+                 "\033[K",
+                 phase, devices_connected_, rate(Kind::kStockRequest), rate(Kind::kDeviceMessage),
+                 truth_.pending());
     std::fflush(stderr);
   } else {
     std::fprintf(stderr,
