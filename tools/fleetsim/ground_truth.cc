@@ -172,15 +172,16 @@ uint32_t GroundTruth::OnRequest(int device, const std::string& key, double now) 
   req.backend = labels_[req.label].backend;
   req.time = now;
   req.key = key;
-  if (key.empty() && led.learned_at > now - margin_) {
-    // The broker may have seen this request before the answer that taught
-    // the label: it would count under the label before.
+  // The broker may have seen this request before the answer that taught the
+  // device its label: it would count under the label before.
+  const bool label_race = key.empty() && led.learned_at > now - margin_;
+  if (label_race) {
     int before = led.label_before_learning >= 0 ? led.label_before_learning : Label("unknown");
     if (before != req.label) req.alt_label = before;
   }
   requests_.push_back(std::move(req));
   labels_[requests_[id].label].requests++;
-  if (key.empty() && led.learned_at > now - margin_) MarkAmbiguous(id, 1);
+  if (label_race) MarkAmbiguous(id, 1);
 
   for (auto it = led.pending.begin(); it != led.pending.end(); ++it) {
     Request& old = requests_[*it];
