@@ -228,6 +228,39 @@ def build():
         description="Requests replaced by a newer one for the same device and symbol "
                     "before any answer (the device asked again)."), w=8)
 
+    # ----------------------------------------------------------------- backends
+    # Per quote backend (the answers' symbolType, contract §7.5); backend
+    # "unknown" holds requests of symbols no answer has named a backend for.
+    L.row("Backends")
+    L.add(timeseries("Requests /s by backend", [target(
+        'sum by (backend) (rate(tickrmeter_backend_requests_total{%s}[%s]))' % (SEL, RI),
+        "{{backend}}")], unit="reqps", stack=True,
+        description="Stock update requests, counted under the backend their symbol's last "
+                    "answer named (unknown before its first answer)."))
+    share = timeseries("Answered share of resolved requests by backend", [target(
+        'sum by (backend) (rate(tickrmeter_backend_responses_total{%s}[5m])) / ('
+        'sum by (backend) (rate(tickrmeter_backend_responses_total{%s}[5m])) + '
+        'sum by (backend) (rate(tickrmeter_backend_errors_total{%s}[5m])) + '
+        'sum by (backend) (rate(tickrmeter_backend_timeouts_total{%s}[5m])))'
+        % (SEL, SEL, SEL, SEL), "{{backend}}")], unit="percentunit",
+        description="Answered ÷ (answered + error replies + timeouts) over 5 minutes, per "
+                    "backend.")
+    share["fieldConfig"]["defaults"]["max"] = 1
+    L.add(share)
+    L.add(timeseries("Latency p95 by backend (from the histogram)", [target(
+        'histogram_quantile(0.95, sum by (backend, le) (rate('
+        'tickrmeter_backend_latency_seconds_bucket{%s}[%s])))' % (SEL, RI), "{{backend}}")],
+        unit="s",
+        description="Estimated from tickrmeter_backend_latency_seconds buckets "
+                    "(plugin_opt_latency_buckets), so coarse between bounds. "
+                    "TickrMeterBackendSlow fires above 5 s for 10 minutes."))
+    L.add(timeseries("Timeouts /s by backend", [target(
+        'sum by (backend) (rate(tickrmeter_backend_timeouts_total{%s}[%s]))' % (SEL, RI),
+        "{{backend}}")], unit="reqps",
+        description="Requests unanswered after plugin_opt_request_timeout. "
+                    "TickrMeterBackendTimeouts fires when more than 10 % of a backend's "
+                    "resolved requests time out for 10 minutes."))
+
     # -------------------------------------------------------------------- fleet
     L.row("Fleet: devices")
     L.add(stat("Devices online", [target('sum(tickrmeter_devices_online{%s})' % SEL,

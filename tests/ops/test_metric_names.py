@@ -5,8 +5,8 @@ The exported names come from live scrapes of the built plugin with traffic
 (so per-symbol and per-device families exist): once with the default options,
 once with per_device_metrics true. Histogram and summary sample suffixes
 (_bucket/_sum/_count) are accepted only on families of those types. The
-contract's §4 names must all be among the scraped ones, so a rename in the
-plugin fails here rather than in an operator's Grafana. Also checks that the
+contract's §4 and §7.5 names must all be among the scraped ones, so a rename
+in the plugin fails here rather than in an operator's Grafana. Also checks that the
 committed dashboard JSON is what conf/make-grafana-dashboard.py writes.
 """
 
@@ -24,7 +24,8 @@ SOURCE_ROOT = os.environ.get("TKMPROM_SOURCE_ROOT",
                              os.path.join(os.path.dirname(__file__), "..", ".."))
 CONF = os.path.join(SOURCE_ROOT, "conf")
 
-# plugin-contract.md §4, default configuration and per_device_metrics true.
+# plugin-contract.md §4 (default configuration and per_device_metrics true)
+# and §7.5.
 CONTRACT_NAMES = {
     "tickrmeter_stock_update_requests_total": "counter",
     "tickrmeter_stock_update_responses_total": "counter",
@@ -54,6 +55,14 @@ CONTRACT_NAMES = {
     "tickrmeter_observations_dropped_total": "counter",
     "tickrmeter_companion_restarts_total": "counter",
     "tickrmeter_build_info": "gauge",
+    # §7.5, per quote backend.
+    "tickrmeter_backend_requests_total": "counter",
+    "tickrmeter_backend_responses_total": "counter",
+    "tickrmeter_backend_errors_total": "counter",
+    "tickrmeter_backend_timeouts_total": "counter",
+    "tickrmeter_backend_superseded_total": "counter",
+    "tickrmeter_backend_pending": "gauge",
+    "tickrmeter_backend_latency_seconds": "histogram",
 }
 
 SAMPLE_SUFFIXES = {"histogram": ("_bucket", "_sum", "_count"), "summary": ("_sum", "_count")}

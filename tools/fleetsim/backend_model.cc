@@ -11,7 +11,30 @@ namespace {
 
 constexpr double kZ95 = 1.6448536269514722;
 
+// Indexed by symbolType; 0 is the page streams (and electricity and music,
+// which are served as pages). Assumptions, chosen so that the backends are
+// told apart: protocol §6.3 gives one model for every source.
+const BackendProfile kProfiles[kMaxSymbolType + 1] = {
+    {"page", 1.3, 0.9, 0, 0},
+    {"stock", 1.0, 1.0, 0, 0},
+    {"crypto", 0.4, 0.7, 0, 0},
+    {"forex", 0.7, 0.8, 0, 0},
+    {"index", 1.0, 1.0, 0, 0},
+    {"etf", 1.0, 1.0, 0, 0},
+    {"commodity", 3.0, 1.3, 0.01, 0.005},  // after the HTTPSTREAMSTOCKS hop
+    {"top10", 1.5, 0.8, 0, 0},
+    {"electricity", 1.3, 0.9, 0, 0},
+    {"option", 2.0, 1.0, 0, 0},
+    {"custom_api", 2.0, 1.3, 0.08, 0.02},
+    {"music", 1.3, 0.9, 0, 0},
+    {"fxon", 0.7, 0.9, 0, 0},
+};
+
 }  // namespace
+
+const BackendProfile& ProfileOf(int symbol_type) {
+  return kProfiles[symbol_type >= 1 && symbol_type <= kMaxSymbolType ? symbol_type : 0];
+}
 
 BackendModel::BackendModel(const Options& options, const SymbolPool& pool, uint64_t seed)
     : options_(options), pool_(pool), rng_(SplitMix64(seed ^ 0x4241434b454e44ULL)) {
@@ -19,8 +42,9 @@ BackendModel::BackendModel(const Options& options, const SymbolPool& pool, uint6
   cap_ = std::min(options.latency_cap, options.request_timeout - 2);
 }
 
-double BackendModel::DrawLatency(double factor) {
-  double v = options_.latency_median * std::exp(sigma_ * rng_.Normal()) * factor;
+double BackendModel::DrawLatency(const BackendProfile& profile, double factor) {
+  double v = options_.latency_median * profile.median_factor *
+             std::exp(sigma_ * profile.spread_factor * rng_.Normal()) * factor;
   return std::clamp(v, options_.latency_min, cap_);
 }
 
@@ -36,25 +60,32 @@ PlannedPublish BackendModel::QuoteReply(const Device& d, int entry, const char* 
     int index = entry < 0 ? 0 : entry;
     // best/worst playlists quote the currently best/worst entry, while
     // symbolIndex still names the requested one (§2.4).
-    int quoted = d.cycle_mode == 0 ? list[index] : list[rng_.Below(list.size())];
+    int quoted = d.cycle_mode == 0 ? list[index].symbol : list[rng_.Below(list.size())].symbol;
     const Symbol& s = pool_.at(quoted);
-    p.payload = PlaylistQuotePayload(d, list, index, s, pool_, type, rng_);
+    int symbol_index = index;
+    if (entry >= 0 && d.cycle_mode == 0 && list[index].name != pool_.at(list[index].symbol).name) {
+      symbol_index = -1;  // a mixed-case entry (see the header)
+    }
+    p.payload = PlaylistQuotePayload(d, list, symbol_index, s, type, rng_);
     p.reply.category = entry < 0 ? ReplyCategory::kNewAnswer : ReplyCategory::kPlaylistUpdate;
     p.reply.symbol = s.reply_symbol;
+    p.reply.symbol_type = s.symbol_type;
     p.reply.playlist = d.playlist;
-    p.reply.symbol_index = index;
+    p.reply.symbol_index = symbol_index;
   } else {
     const Symbol& s = pool_.at(d.symbol);
     p.payload = SingleQuotePayload(d, s, type, rng_);
     p.reply.category =
         std::string(type) == "NEW" ? ReplyCategory::kNewAnswer : ReplyCategory::kNoSymbolAnswer;
     p.reply.symbol = s.reply_symbol;
+    p.reply.symbol_type = s.symbol_type;
   }
   return p;
 }
 
 void BackendModel::AddQuoteCopies(const Device& d, int entry, uint32_t request, bool late,
-                                  double factor, RequestDecision* out) {
+                                  double factor, const BackendProfile& profile,
+                                  RequestDecision* out) {
   const char* type = (d.mode == Mode::kPlaylist && entry < 0) ? "NEW" : "UPDATE";
   const double t = options_.request_timeout;
   for (int k = 0; k < options_.duplicates; ++k) {
@@ -64,7 +95,7 @@ void BackendModel::AddQuoteCopies(const Device& d, int entry, uint32_t request, 
       double hi = std::max(lo, std::min(lo + 20, 2 * t - options_.ambiguity_margin - 1));
       p.delay = rng_.Uniform(lo, hi);
     } else {
-      p.delay = DrawLatency(factor);
+      p.delay = DrawLatency(profile, factor);
     }
     p.reply.injected_latency = p.delay;
     p.extra_copy = k > 0;
@@ -89,7 +120,7 @@ RequestDecision BackendModel::OnRequest(const Device& d, int entry, uint32_t req
     bool removed = d.device_class == DeviceClass::kRemoved;
     for (int k = 0; k < k_copies; ++k) {
       PlannedPublish p;
-      p.delay = DrawLatency(1);
+      p.delay = DrawLatency(ProfileOf(kStock), 1);
       p.topic = d.id;
       p.payload = removed ? NoConfigPayload() : DeviceNotFoundPayload();
       p.reply.category = ReplyCategory::kError;
@@ -106,7 +137,7 @@ RequestDecision BackendModel::OnRequest(const Device& d, int entry, uint32_t req
     bool error = rng_.Chance(0.02);
     for (int k = 0; k < k_copies; ++k) {
       PlannedPublish p;
-      p.delay = DrawLatency(1);
+      p.delay = DrawLatency(ProfileOf(0), 1);
       p.topic = d.id;
       p.payload = PagePayload(d, error);
       p.reply.category = error ? ReplyCategory::kPageError : ReplyCategory::kPageAnswer;
@@ -118,16 +149,18 @@ RequestDecision BackendModel::OnRequest(const Device& d, int entry, uint32_t req
     }
     return out;
   }
-  int symbol_index = d.mode == Mode::kPlaylist ? (*d.playlist)[entry < 0 ? 0 : entry] : d.symbol;
+  int symbol_index =
+      d.mode == Mode::kPlaylist ? (*d.playlist)[entry < 0 ? 0 : entry].symbol : d.symbol;
   const Symbol& s = pool_.at(symbol_index);
-  if (s.fails || rng_.Chance(options_.noreply_share)) {
+  const BackendProfile& profile = ProfileOf(s.symbol_type);
+  if (s.fails || rng_.Chance(options_.noreply_share + profile.no_reply)) {
     out.no_reply = true;
     return out;
   }
   double factor = s.slow ? 5 : 1;
   if (d.mode == Mode::kPlaylist && d.cycle_mode != 0)
     factor *= static_cast<double>(d.playlist->size());
-  out.late = rng_.Chance(options_.late_share);
+  out.late = rng_.Chance(options_.late_share + profile.late);
   if (s.commodity && !out.late) {
     // Delegated: each handler instance publishes the job; the stream service
     // answers each one later (§1.3 HTTPSTREAMSTOCKS, §6.3).
@@ -142,14 +175,14 @@ RequestDecision BackendModel::OnRequest(const Device& d, int entry, uint32_t req
       const char* type = (d.mode == Mode::kPlaylist && entry < 0) ? "NEW" : "UPDATE";
       PlannedPublish p = QuoteReply(d, entry, type, request);
       p.sender = Sender::kStream;
-      p.delay = std::min(job_delay + rng_.Uniform(0.5, 3) * factor, cap_);
+      p.delay = std::min(job_delay + DrawLatency(profile, factor), cap_);
       p.reply.injected_latency = p.delay;
       p.extra_copy = k > 0;
       out.publishes.push_back(std::move(p));
     }
     return out;
   }
-  AddQuoteCopies(d, entry, request, out.late, factor, &out);
+  AddQuoteCopies(d, entry, request, out.late, factor, profile, &out);
   return out;
 }
 
@@ -167,7 +200,7 @@ std::vector<PlannedPublish> BackendModel::OnBoot(const Device& d) {
   if (rng_.Chance(options_.boot_drop_share)) return out;
   bool quote = d.device_class == DeviceClass::kNormal;
   if (quote && d.mode != Mode::kPage) {
-    int first = d.mode == Mode::kPlaylist ? (*d.playlist)[0] : d.symbol;
+    int first = d.mode == Mode::kPlaylist ? (*d.playlist)[0].symbol : d.symbol;
     if (pool_.at(first).fails) return out;  // the quote fetch fails: no answer at all
   }
   for (int k = 0; k < k_copies; ++k) {
@@ -193,7 +226,7 @@ std::vector<PlannedPublish> BackendModel::OnBoot(const Device& d) {
       p.reply.category = ReplyCategory::kNewAnswer;
       p.effect = DeviceEffect::kBootQuote;
     }
-    p.delay = DrawLatency(1);
+    p.delay = DrawLatency(ProfileOf(kStock), 1);
     p.reply.injected_latency = p.delay;
     out.push_back(std::move(p));
   }

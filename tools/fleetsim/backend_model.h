@@ -8,6 +8,18 @@
 // 2 s of the request timeout (the cap is kept 2 s below it, late replies
 // start 2 s or more after it), so the ground truth stays decidable.
 //
+// Quote backends (protocol §1.3 symbolType; each symbol has one, see
+// symbol_pool.h) differ: each has a profile that scales the median and the
+// spread of the lognormal and adds its own share of unanswered and late
+// requests (kProfiles in backend_model.cc: crypto fast, stock the reference,
+// commodity slow with a heavy tail through the delegated stream, custom APIs
+// slow and flaky). Page replies use the `page` profile.
+//
+// Mixed-case playlist entries (`btc/usd`): the handler quotes the symbol but
+// finds no entry spelled like the request, so a playlist UPDATE for such an
+// entry carries symbolIndex -1 and the canonical symbol (`BTC`); the request
+// is then matched by symbol alone (contract §5, §7.4).
+//
 // Thread safety: owned by the simulation thread.
 #ifndef FLEETSIM_BACKEND_MODEL_H_
 #define FLEETSIM_BACKEND_MODEL_H_
@@ -35,6 +47,18 @@ enum class DeviceEffect : uint8_t {
 };
 
 enum class Sender : uint8_t { kBackend, kStream, kWeb };
+
+// How one quote backend deviates from the global latency and failure knobs.
+struct BackendProfile {
+  const char* what;      // for the summary
+  double median_factor;  // x --latency-median
+  double spread_factor;  // x the lognormal sigma of --latency-median/--latency-p95
+  double no_reply;       // added to --noreply-share
+  double late;           // added to --late-share
+};
+
+// The profile of symbolType `symbol_type` (1..12); 0 or anything else: page.
+const BackendProfile& ProfileOf(int symbol_type);
 
 struct PlannedPublish {
   double delay = 0;  // after the request (or boot) was accepted
@@ -64,12 +88,13 @@ class BackendModel {
   // A TICKRMETERBOOT of `device` accepted by the broker.
   std::vector<PlannedPublish> OnBoot(const Device& device);
 
-  // One latency draw (seconds) before the slow/playlist factors.
-  double DrawLatency(double factor);
+  // One latency draw (seconds) of a backend, times `factor` (slow symbol,
+  // best/worst playlist), floored and capped.
+  double DrawLatency(const BackendProfile& profile, double factor);
 
  private:
   void AddQuoteCopies(const Device& d, int entry, uint32_t request, bool late, double factor,
-                      RequestDecision* out);
+                      const BackendProfile& profile, RequestDecision* out);
   PlannedPublish QuoteReply(const Device& d, int entry, const char* type, uint32_t request);
 
   const Options& options_;

@@ -82,7 +82,7 @@ void FleetSimulation::RequestEntry(int i, int entry, double now) {
   r.kind = Kind::kStockRequest;
   r.device = i;
   r.entry = entry;
-  if (entry >= 0) r.key = pool_.at((*d.burst_playlist)[entry]).name;
+  if (entry >= 0) r.key = (*d.burst_playlist)[entry].name;
   // Built before the call: argument evaluation order would let std::move(r)
   // empty r.key first.
   const std::string payload = RequestPayload(d.id, r.key);
@@ -260,28 +260,36 @@ void FleetSimulation::PlaylistChange(double now) {
   if (i < 0) return;
   Device& d = fleet_[i];
   auto list = std::make_shared<Playlist>(*d.playlist);
+  // best/worst playlists stay within one backend (device_model.h).
+  int type = d.cycle_mode == 0 ? -1 : pool_.at((*list)[0].symbol).symbol_type;
+  if (type >= 0 && pool_.CountOfType(type) <= static_cast<int>(list->size())) return;
+  auto listed = [&](int s) {
+    return std::any_of(list->begin(), list->end(),
+                       [s](const PlaylistEntry& e) { return e.symbol == s; });
+  };
   int fresh;
   do {
-    fresh = pool_.Draw(rng_);
-  } while (std::find(list->begin(), list->end(), fresh) != list->end());
-  (*list)[rng_.Below(list->size())] = fresh;
+    fresh = type < 0 ? pool_.Draw(rng_) : pool_.DrawOfType(rng_, type);
+  } while (listed(fresh));
+  (*list)[rng_.Below(list->size())] = TypedEntry(pool_, fresh, options_.mixed_case_share, rng_);
   d.playlist = list;
 
   // The web pushes a NEW (QoS 1) and tells the streamer the symbols.
   Record push;
   push.kind = Kind::kDeviceMessage;
   push.device = i;
-  const Symbol& first = pool_.at((*list)[0]);
+  const Symbol& first = pool_.at((*list)[0].symbol);
   push.reply.category = ReplyCategory::kNewAnswer;
   push.reply.symbol = first.reply_symbol;
+  push.reply.symbol_type = first.symbol_type;
   push.reply.playlist = d.playlist;
   push.reply.symbol_index = 0;
   push.effect = DeviceEffect::kPush;
-  Send(web_client_, d.id, PlaylistQuotePayload(d, *list, 0, first, pool_, "NEW", rng_), 1, false,
+  Send(web_client_, d.id, PlaylistQuotePayload(d, *list, 0, first, "NEW", rng_), 1, false,
        std::move(push));
   std::string names = "[";
   for (size_t k = 0; k < list->size(); ++k) {
-    names += (k ? ",\"" : "\"") + pool_.at((*list)[k]).name + "\"";
+    names += (k ? ",\"" : "\"") + (*list)[k].name + "\"";
   }
   names += "]";
   Record other;

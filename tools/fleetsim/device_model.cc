@@ -2,6 +2,7 @@
 #include "device_model.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -89,10 +90,41 @@ void AssignFirmware(Device& d, Rng& rng) {
   }
 }
 
+// `name` as a user might type it: all lower case (`btc/usd`) or capitalised
+// (`Aapl`); never `name` itself.
+std::string MixedCase(const std::string& name, Rng& rng) {
+  std::string typed = name;
+  bool capitalise = rng.Chance(0.5);
+  for (size_t i = 0; i < typed.size(); ++i) {
+    bool keep = capitalise && (i == 0 || typed[i - 1] == '/');
+    if (!keep) typed[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(typed[i])));
+  }
+  if (typed == name) {
+    for (char& c : typed) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return typed;
+}
+
+bool Contains(const Playlist& list, int symbol) {
+  for (const PlaylistEntry& e : list) {
+    if (e.symbol == symbol) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
+PlaylistEntry TypedEntry(const SymbolPool& pool, int symbol, double mixed_case_share, Rng& rng) {
+  PlaylistEntry e;
+  e.symbol = symbol;
+  e.name = pool.at(symbol).name;
+  if (rng.Chance(mixed_case_share)) e.name = MixedCase(e.name, rng);
+  return e;
+}
+
 std::vector<Device> MakeFleet(int count, const SymbolPool& pool, double rate_scale,
-                              double error_share, double unclaimed_share, uint64_t seed) {
+                              double error_share, double unclaimed_share, double mixed_case_share,
+                              uint64_t seed) {
   Rng rng(SplitMix64(seed ^ 0x464c454554ULL));
   std::vector<Device> fleet(count);
   std::unordered_set<uint64_t> ids;
@@ -122,15 +154,20 @@ std::vector<Device> MakeFleet(int count, const SymbolPool& pool, double rate_sca
 
     d.symbol = pool.Draw(rng);
     if (d.mode == Mode::kPlaylist) {
-      int n = DrawWeighted(kPlaylistSizes, rng);
-      auto list = std::make_shared<Playlist>();
-      while (static_cast<int>(list->size()) < n) {
-        int s = pool.Draw(rng);
-        if (std::find(list->begin(), list->end(), s) == list->end()) list->push_back(s);
-      }
-      d.playlist = std::move(list);
       double cm = rng.Uniform();
       d.cycle_mode = cm < 0.95 ? 0 : (cm < 0.975 ? 1 : 2);
+      int n = DrawWeighted(kPlaylistSizes, rng);
+      auto list = std::make_shared<Playlist>();
+      int first = pool.Draw(rng);
+      list->push_back(TypedEntry(pool, first, mixed_case_share, rng));
+      // best/worst: symbols of the first one's backend only.
+      int type = d.cycle_mode == 0 ? -1 : pool.at(first).symbol_type;
+      if (type >= 0) n = std::min(n, pool.CountOfType(type));
+      while (static_cast<int>(list->size()) < n) {
+        int s = type < 0 ? pool.Draw(rng) : pool.DrawOfType(rng, type);
+        if (!Contains(*list, s)) list->push_back(TypedEntry(pool, s, mixed_case_share, rng));
+      }
+      d.playlist = std::move(list);
     }
     if (d.mode == Mode::kPage) {
       d.config_interval = rng.Chance(0.8) ? 300 : 120;

@@ -36,8 +36,19 @@ enum class HeartbeatShape : uint8_t {
 };
 enum class ConnState : uint8_t { kOffline, kWifi, kConnecting, kConnected };
 
+// One playlist entry: a pool symbol and its name as the user typed it, the
+// pool's name or a mixed-case variant (`btc/usd`, `Aapl`). The device requests
+// the typed name and the backend lists it in `symbols`, but answers with the
+// symbol's canonical reply symbol (`BTC`, `AAPL`; protocol §2.4).
+struct PlaylistEntry {
+  int symbol = 0;  // symbol pool index
+  std::string name;
+};
 // Playlist as configured; shared by the replies built from one version.
-using Playlist = std::vector<int>;  // symbol pool indexes, unique, 2..10
+// Symbols unique, 2..10 entries; a best/worst playlist holds symbols of one
+// backend only (a user ranks like with like, and every answer then names the
+// requested symbol's own backend).
+using Playlist = std::vector<PlaylistEntry>;
 
 struct Device {
   // Configuration.
@@ -81,9 +92,15 @@ struct Device {
   bool reboot_scheduled = false;
 };
 
-// Builds the population of `count` devices.
+// Builds the population of `count` devices; `mixed_case_share` of the
+// playlist entries are typed in mixed case.
 std::vector<Device> MakeFleet(int count, const SymbolPool& pool, double rate_scale,
-                              double error_share, double unclaimed_share, uint64_t seed);
+                              double error_share, double unclaimed_share, double mixed_case_share,
+                              uint64_t seed);
+
+// A playlist entry for pool symbol `symbol`, typed in mixed case with
+// probability `mixed_case_share`.
+PlaylistEntry TypedEntry(const SymbolPool& pool, int symbol, double mixed_case_share, Rng& rng);
 
 // `uptime` of `device` at sim time `now`, wrapping like the firmware.
 uint32_t UptimeAt(const Device& device, double now);

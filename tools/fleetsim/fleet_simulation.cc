@@ -29,8 +29,9 @@ FleetSimulation::FleetSimulation(const Options& options, const volatile std::sig
       stop_(stop),
       pool_(options.symbols, options.slow_share, options.fail_share, options.seed),
       fleet_(MakeFleet(options.devices, pool_, options.rate_scale, options.error_device_share,
-                       options.unclaimed_share, options.seed)),
-      truth_(pool_, fleet_, options.request_timeout, options.ambiguity_margin),
+                       options.unclaimed_share, options.mixed_case_share, options.seed)),
+      truth_(pool_, fleet_, options.request_timeout, options.ambiguity_margin,
+             options.quantile_window),
       backend_(options, pool_, options.seed),
       rng_(SplitMix64(options.seed ^ 0x44455649434553ULL)) {
   for (const Device& d : fleet_) playlist_devices_ += d.mode == Mode::kPlaylist;
@@ -248,7 +249,7 @@ void FleetSimulation::BeginStop(double now) {
   stop_time_ = now;
   drain_end_ = now + options_.drain;
   std::copy(std::begin(sent_), std::end(sent_), std::begin(sent_at_stop_));
-  if (options_.progress) {
+  if (options_.progress && !options_.progress_line) {
     std::fprintf(stderr, "fleetsim: stopping at t=%.1f s; draining backend replies for %.0f s\n",
                  now, options_.drain);
   }
@@ -256,6 +257,7 @@ void FleetSimulation::BeginStop(double now) {
 
 void FleetSimulation::Finish() {
   if (!stopping_) BeginStop(transport_->Now());
+  if (options_.progress_line) std::fputc('\n', stderr);
   // Replies still scheduled are cancelled, and recorded as such.
   while (!queue_.empty()) {
     Event e = queue_.Pop();
@@ -370,7 +372,8 @@ void FleetSimulation::StartConnect(int client, double now) {
 }
 
 void FleetSimulation::Progress(double now) {
-  if (!stopping_) queue_.Push(now + 1, EventType::kProgress);
+  // The line keeps counting through the drain; lines a second stop with it.
+  if (!stopping_ || options_.progress_line) queue_.Push(now + 1, EventType::kProgress);
   double dt = now - last_progress_time_;
   if (dt <= 0) return;
   auto rate = [&](Kind k) {
@@ -382,13 +385,30 @@ void FleetSimulation::Progress(double now) {
     total += sent_[i];
     delta += sent_[i] - last_progress_sent_[i];
   }
-  std::fprintf(stderr,
-               "t=%6.1f dev=%5d req=%6.1f/s rep=%6.1f/s hb=%7.1f/s boot=%4.1f/s all=%7.1f/s "
-               "total=%llu pending=%zu queue=%zu lag=%.0fms %s\n",
-               now, devices_connected_, rate(Kind::kStockRequest), rate(Kind::kDeviceMessage),
-               rate(Kind::kHeartbeat), rate(Kind::kBoot), static_cast<double>(delta) / dt,
-               static_cast<unsigned long long>(total), truth_.pending(), queue_.size(),
-               max_lag_ * 1000, transport_->Status().c_str());
+  if (options_.progress_line) {
+    // One line rewritten in place (\r, then clear to its end), within 80
+    // columns.
+    char phase[40];
+    if (stopping_) {
+      std::snprintf(phase, sizeof phase, "drain %2.0f s", now - stop_time_);
+    } else {
+      std::snprintf(phase, sizeof phase, "%4.0f/%.0f s", now, options_.duration);
+    }
+    std::fprintf(stderr,
+                 "\rfleetsim %s | %4d devices | %4.0f req/s | %4.0f replies/s | %4zu pending"
+                 "\033[K",
+                 phase, devices_connected_, rate(Kind::kStockRequest), rate(Kind::kDeviceMessage),
+                 truth_.pending());
+    std::fflush(stderr);
+  } else {
+    std::fprintf(stderr,
+                 "t=%6.1f dev=%5d req=%6.1f/s rep=%6.1f/s hb=%7.1f/s boot=%4.1f/s all=%7.1f/s "
+                 "total=%llu pending=%zu queue=%zu lag=%.0fms %s\n",
+                 now, devices_connected_, rate(Kind::kStockRequest), rate(Kind::kDeviceMessage),
+                 rate(Kind::kHeartbeat), rate(Kind::kBoot), static_cast<double>(delta) / dt,
+                 static_cast<unsigned long long>(total), truth_.pending(), queue_.size(),
+                 max_lag_ * 1000, transport_->Status().c_str());
+  }
   std::copy(std::begin(sent_), std::end(sent_), std::begin(last_progress_sent_));
   last_progress_time_ = now;
   max_lag_total_ = std::max(max_lag_total_, max_lag_);
@@ -433,6 +453,17 @@ nlohmann::json FleetSimulation::Summary() const {
                     {"p95", options_.latency_p95},
                     {"cap", std::min(options_.latency_cap, options_.request_timeout - 2)},
                     {"min", options_.latency_min}};
+  nlohmann::json profiles = nlohmann::json::object();
+  for (int type = 0; type <= kMaxSymbolType; ++type) {
+    const BackendProfile& p = ProfileOf(type);
+    profiles[p.what] = {{"median_factor", p.median_factor},
+                        {"spread_factor", p.spread_factor},
+                        {"extra_no_reply_share", p.no_reply},
+                        {"extra_late_share", p.late}};
+  }
+  run["backend_profiles"] = profiles;
+  run["mixed_case_share"] = options_.mixed_case_share;
+  run["quantile_window"] = options_.quantile_window;
   run["traffic_seconds"] = stop_time_;
   run["drain_seconds"] = options_.drain;
   run["end_seconds"] = end_time_;
@@ -457,7 +488,7 @@ nlohmann::json FleetSimulation::Summary() const {
       "current",          "fw44", "fw40_wflc", "fw38_wlc", "fw37_no_counter",
       "fw37_uptime_only", "fw31", "numeric"};
   std::vector<bool> touched(pool_.size(), false);
-  uint64_t alerts = 0, low_battery = 0, entries = 0;
+  uint64_t alerts = 0, low_battery = 0, entries = 0, mixed_case = 0;
   for (const Device& d : fleet_) {
     by_fw[d.firmware]++;
     by_shape[kShapes[static_cast<int>(d.shape)]]++;
@@ -469,7 +500,10 @@ nlohmann::json FleetSimulation::Summary() const {
     alerts += d.alerts;
     low_battery += d.low_battery;
     if (d.mode == Mode::kPlaylist) {
-      for (int s : *d.playlist) touched[s] = true;
+      for (const PlaylistEntry& e : *d.playlist) {
+        touched[e.symbol] = true;
+        mixed_case += e.name != pool_.at(e.symbol).name;
+      }
       entries += d.playlist->size();
     } else if (d.mode == Mode::kSingle) {
       touched[d.symbol] = true;
@@ -485,19 +519,21 @@ nlohmann::json FleetSimulation::Summary() const {
   fleet["with_alerts"] = alerts;
   fleet["low_battery"] = low_battery;
   fleet["playlist_entries"] = entries;
+  fleet["playlist_entries_mixed_case"] = mixed_case;
   fleet["symbols_configured"] = std::count(touched.begin(), touched.end(), true);
-  uint64_t slow = 0, fails = 0, commodity = 0, crypto = 0;
+  uint64_t slow = 0, fails = 0, commodity = 0;
+  std::map<std::string, uint64_t> by_backend;
   for (int i = 0; i < pool_.size(); ++i) {
     slow += pool_.at(i).slow;
     fails += pool_.at(i).fails;
     commodity += pool_.at(i).commodity;
-    crypto += pool_.at(i).symbol_type == 2;
+    by_backend[BackendName(pool_.at(i).symbol_type)]++;
   }
   fleet["pool"] = {{"size", pool_.size()},
                    {"slow", slow},
                    {"failing", fails},
                    {"commodity", commodity},
-                   {"crypto", crypto}};
+                   {"by_backend", by_backend}};
   j["fleet"] = fleet;
   return j;
 }

@@ -16,25 +16,31 @@ const char* const kAmbiguityReasons[] = {"near_timeout", "label_race", "supersed
 // The plugin's default latency_buckets (plugin-contract.md §2).
 const double kContractBuckets[] = {0.1, 0.5, 1, 2, 5, 10, 30, 60};
 
-bool EqualsStrippedIgnoreCase(const std::string& key, const std::string& symbol) {
-  size_t end = key.find('/');
-  if (end == std::string::npos) end = key.size();
-  if (end != symbol.size()) return false;
-  for (size_t i = 0; i < end; ++i) {
-    if (std::toupper(static_cast<unsigned char>(key[i])) !=
-        std::toupper(static_cast<unsigned char>(symbol[i]))) {
-      return false;
-    }
+// Contract §7.5, symbolType 1..12.
+const char* const kBackendNames[] = {"unknown",    "stock",     "crypto", "forex",       "index",
+                                     "etf",        "commodity", "top10",  "electricity", "option",
+                                     "custom_api", "music",     "fxon"};
+
+// ASCII case-blind comparisons of contract §7.4.
+bool SameLetter(char a, char b) {
+  return std::toupper(static_cast<unsigned char>(a)) == std::toupper(static_cast<unsigned char>(b));
+}
+
+bool StartsWithIgnoreCase(const std::string& key, const std::string& prefix) {
+  if (prefix.size() > key.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (!SameLetter(key[i], prefix[i])) return false;
   }
   return true;
 }
 
-// Nearest-rank quantile of sorted values.
-double Quantile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  if (rank < 1) rank = 1;
-  return sorted[rank - 1];
+bool EqualsIgnoreCase(const std::string& key, const std::string& symbol) {
+  return key.size() == symbol.size() && StartsWithIgnoreCase(key, symbol);
+}
+
+// `key` with any `/suffix` stripped equals `symbol`, ignoring case.
+bool EqualsStrippedIgnoreCase(const std::string& key, const std::string& symbol) {
+  return std::min(key.find('/'), key.size()) == symbol.size() && StartsWithIgnoreCase(key, symbol);
 }
 
 // With `with_values`, also every value, ascending, in "values" (for accuracy
@@ -50,10 +56,10 @@ nlohmann::json Distribution(std::vector<double> values, bool contract_buckets,
   if (values.empty()) {
     for (const char* k : {"p50", "p90", "p95", "p99", "max"}) j[k] = nullptr;
   } else {
-    j["p50"] = Quantile(values, 0.5);
-    j["p90"] = Quantile(values, 0.9);
-    j["p95"] = Quantile(values, 0.95);
-    j["p99"] = Quantile(values, 0.99);
+    j["p50"] = NearestRank(values, 0.5);
+    j["p90"] = NearestRank(values, 0.9);
+    j["p95"] = NearestRank(values, 0.95);
+    j["p99"] = NearestRank(values, 0.99);
     j["max"] = values.back();
   }
   if (contract_buckets) {
@@ -86,14 +92,30 @@ nlohmann::json FineHistogram(const std::vector<double>& values) {
   return j;
 }
 
+// Names of the ledger's backend ids: symbolTypes, then `page`.
+const char* BackendIdName(int id) { return id == kMaxSymbolType + 1 ? "page" : BackendName(id); }
+
 }  // namespace
 
+double NearestRank(const std::vector<double>& sorted, double q) {
+  const double n = static_cast<double>(sorted.size());
+  double rank = std::ceil(q * n - 1e-9);
+  rank = std::clamp(rank, 1.0, n);
+  return sorted[static_cast<size_t>(rank) - 1];
+}
+
+const char* BackendName(int symbol_type) {
+  return symbol_type >= 1 && symbol_type <= kMaxSymbolType ? kBackendNames[symbol_type]
+                                                           : kBackendNames[0];
+}
+
 GroundTruth::GroundTruth(const SymbolPool& pool, const std::vector<Device>& fleet,
-                         double request_timeout, double ambiguity_margin)
+                         double request_timeout, double ambiguity_margin, double quantile_window)
     : pool_(pool),
       fleet_(fleet),
       timeout_(request_timeout),
       margin_(ambiguity_margin),
+      window_(quantile_window),
       ledgers_(fleet.size()) {}
 
 int GroundTruth::Label(const std::string& name) {
@@ -122,6 +144,7 @@ void GroundTruth::Prune(DeviceLedger& led, double now) {
 }
 
 void GroundTruth::AdvanceTo(double now) {
+  last_time_ = std::max(last_time_, now);
   while (!deadlines_.empty() && deadlines_.top().first < now) {
     auto [deadline, id] = deadlines_.top();
     deadlines_.pop();
@@ -146,11 +169,19 @@ uint32_t GroundTruth::OnRequest(int device, const std::string& key, double now) 
   Request req;
   req.device = device;
   req.label = Label(name);
+  req.backend = labels_[req.label].backend;
   req.time = now;
   req.key = key;
+  // The broker may have seen this request before the answer that taught the
+  // device its label: it would count under the label before.
+  const bool label_race = key.empty() && led.learned_at > now - margin_;
+  if (label_race) {
+    int before = led.label_before_learning >= 0 ? led.label_before_learning : Label("unknown");
+    if (before != req.label) req.alt_label = before;
+  }
   requests_.push_back(std::move(req));
   labels_[requests_[id].label].requests++;
-  if (key.empty() && led.learned_at > now - margin_) MarkAmbiguous(id, 1);
+  if (label_race) MarkAmbiguous(id, 1);
 
   for (auto it = led.pending.begin(); it != led.pending.end(); ++it) {
     Request& old = requests_[*it];
@@ -199,22 +230,23 @@ uint32_t GroundTruth::MatchKeys(const std::vector<uint32_t>& ids, const ReplyInf
       return id != kNoRequest || ids.empty() ? id : ids.front();
     }
     case ReplyCategory::kPlaylistUpdate: {
+      // Contract §5 with every comparison blind to ASCII case (§7.4).
       if (reply.playlist && reply.symbol_index >= 0 &&
           reply.symbol_index < static_cast<int>(reply.playlist->size())) {
-        const std::string& name = pool_.at((*reply.playlist)[reply.symbol_index]).name;
-        uint32_t id = find([&](const std::string& k) { return k == name; });
+        const std::string& name = (*reply.playlist)[reply.symbol_index].name;
+        uint32_t id = find([&](const std::string& k) { return EqualsIgnoreCase(k, name); });
         if (id != kNoRequest) return id;
       }
       const std::string& s = reply.symbol;
       if (s.empty()) return kNoRequest;
-      uint32_t id = find([&](const std::string& k) { return !k.empty() && k == s; });
+      uint32_t id =
+          find([&](const std::string& k) { return !k.empty() && EqualsIgnoreCase(k, s); });
       if (id == kNoRequest) {
         id = find(
             [&](const std::string& k) { return !k.empty() && EqualsStrippedIgnoreCase(k, s); });
       }
       if (id == kNoRequest) {
-        id = find(
-            [&](const std::string& k) { return !k.empty() && k.compare(0, s.size(), s) == 0; });
+        id = find([&](const std::string& k) { return !k.empty() && StartsWithIgnoreCase(k, s); });
       }
       return id;
     }
@@ -250,8 +282,25 @@ void GroundTruth::Resolve(uint32_t id, bool error, const ReplyInfo& reply, doubl
   } else {
     st.responses++;
     ++responses_;
+    r.answered_at = now;
     st.latency.push_back(now - r.time);
+    st.answered_at.push_back(now);
     st.injected_latency.push_back(reply.injected_latency);
+  }
+  // The backend the answer names, if any (contract §7.5): its label
+  // remembers it for the requests counted from now on. The `unknown` label
+  // stands for "no symbol known yet" (§5), not for a symbol: it has no
+  // backend to remember, or it would take on whichever backend answered some
+  // device's first request last.
+  int named = -1;
+  if (reply.category == ReplyCategory::kPageAnswer || reply.category == ReplyCategory::kPageError) {
+    named = kPageBackend;
+  } else if (reply.symbol_type != 0) {
+    named = reply.symbol_type >= 1 && reply.symbol_type <= kMaxSymbolType ? reply.symbol_type : 0;
+  }
+  if (named >= 0 && st.name != "unknown") {
+    st.backend = named;
+    st.backend_events.push_back({now, id, named});
   }
   if (now - r.time > timeout_ - margin_) MarkAmbiguous(id, 0);
   if (r.superseded_at >= 0 && now - r.superseded_at < margin_) {
@@ -266,9 +315,10 @@ void GroundTruth::Resolve(uint32_t id, bool error, const ReplyInfo& reply, doubl
     bool page = reply.category == ReplyCategory::kPageAnswer;
     std::string learned = page ? "_page" : reply.symbol;
     if (!page && reply.playlist && !reply.playlist->empty()) {
-      learned = pool_.at((*reply.playlist)[0]).name;
+      learned = (*reply.playlist)[0].name;
     }
     if (!learned.empty()) {
+      led.label_before_learning = led.learned_label;
       led.learned_label = Label(learned);
       led.learned_at = now;
     }
@@ -390,7 +440,13 @@ void GroundTruth::ToJson(nlohmann::json* out) const {
                      {"duplicates_sent", s.duplicates_sent},
                      {"cancelled_replies", s.cancelled}};
     e["latency"] = Distribution(s.latency, true, /*with_values=*/true);
+    std::vector<double> windowed;
+    for (size_t k = 0; k < s.latency.size(); ++k) {
+      if (s.answered_at[k] >= last_time_ - window_) windowed.push_back(s.latency[k]);
+    }
+    e["window"] = Distribution(std::move(windowed), false);
     e["injected_latency"] = Distribution(s.injected_latency, false);
+    e["backend"] = BackendIdName(s.backend);
     symbols[s.name] = e;
     uint64_t v[13] = {s.requests,     s.responses,         s.errors,
                       s.timeouts,     s.timeouts - s.late, s.late,
@@ -429,6 +485,8 @@ void GroundTruth::ToJson(nlohmann::json* out) const {
   j["latency"] = lat;
   j["injected_latency"] = inj;
   j["symbols"] = symbols;
+  j["quantile_window_seconds"] = window_;
+  j["backends"] = BackendsJson();
   j["boots"] = {{"real", real_boots_},
                 {"announcements", announcements_},
                 {"resends", resends_},
@@ -436,6 +494,88 @@ void GroundTruth::ToJson(nlohmann::json* out) const {
                 {"contract_uptime_rule", heartbeat_rule_boots_},
                 {"uptime_wraps", uptime_wraps_},
                 {"by_firmware", boots_by_firmware_}};
+}
+
+uint32_t GroundTruth::PossibleBackends(int label, double time, uint32_t self) const {
+  // An event and the request may be seen in either order when closer than
+  // the margin. The broker's backend at the request is that of the last event
+  // it saw before it: one certainly before (or, among those, any within the
+  // margin of the last of them), or one in either order; `unknown` when no
+  // event is certainly before.
+  const std::vector<BackendEvent>& ev = labels_[label].backend_events;
+  auto before = [](double t, const BackendEvent& e) { return t < e.time; };
+  auto after = [](const BackendEvent& e, double t) { return e.time < t; };
+  auto certain_end = std::upper_bound(ev.begin(), ev.end(), time - margin_, before);
+  uint32_t mask = 0;
+  auto lo = ev.begin();
+  if (certain_end == ev.begin()) {
+    mask |= 1u;  // unknown
+  } else {
+    lo = std::lower_bound(ev.begin(), certain_end, (certain_end - 1)->time - margin_, after);
+  }
+  auto hi = std::lower_bound(ev.begin(), ev.end(), time + margin_, after);
+  for (auto it = lo; it < hi; ++it) {
+    if (it->request != self) mask |= 1u << it->backend;
+  }
+  return mask;
+}
+
+nlohmann::json GroundTruth::BackendsJson() const {
+  struct Ledger {
+    uint64_t requests = 0, responses = 0, errors = 0, timeouts = 0, superseded = 0, pending = 0;
+    uint64_t ambiguous = 0, backend_undecided = 0;
+    std::vector<double> latency;
+  };
+  std::vector<Ledger> ledgers(kBackendCount);
+  for (uint32_t id = 0; id < requests_.size(); ++id) {
+    const Request& r = requests_[id];
+    Ledger& l = ledgers[r.backend];
+    l.requests++;
+    switch (r.state) {
+      case State::kPending:
+        l.pending++;
+        break;
+      case State::kAnswered:
+        l.responses++;
+        l.latency.push_back(r.answered_at - r.time);
+        break;
+      case State::kErrored:
+        l.errors++;
+        break;
+      case State::kTimedOut:
+        l.timeouts++;
+        break;
+      case State::kSuperseded:
+        l.superseded++;
+        break;
+    }
+    const uint32_t own = 1u << r.backend;
+    uint32_t possible = own | PossibleBackends(r.label, r.time, id);
+    if (r.alt_label >= 0) possible |= PossibleBackends(r.alt_label, r.time, id);
+    if (possible == own && !r.ambiguous) continue;
+    for (int k = 0; k < kBackendCount; ++k) {
+      if (!(possible >> k & 1)) continue;
+      ledgers[k].ambiguous++;
+      if (possible != own) ledgers[k].backend_undecided++;
+    }
+  }
+  nlohmann::json out = nlohmann::json::object();
+  for (int k = 0; k < kBackendCount; ++k) {
+    Ledger& l = ledgers[k];
+    if (l.requests == 0 && l.ambiguous == 0) continue;
+    nlohmann::json e;
+    e["requests"] = l.requests;
+    e["responses"] = l.responses;
+    e["errors"] = l.errors;
+    e["timeouts"] = l.timeouts;
+    e["superseded"] = l.superseded;
+    e["pending"] = l.pending;
+    e["ambiguous"] = l.ambiguous;
+    e["backend_undecided"] = l.backend_undecided;
+    e["latency"] = Distribution(std::move(l.latency), true);
+    out[BackendIdName(k)] = e;
+  }
+  return out;
 }
 
 }  // namespace fleetsim

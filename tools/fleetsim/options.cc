@@ -25,6 +25,7 @@ enum OptionId {
   kErrorDeviceShare,
   kUnclaimedShare,
   kPlaylistChange,
+  kMixedCaseShare,
   kDuplicates,
   kLatencyMedian,
   kLatencyP95,
@@ -38,11 +39,13 @@ enum OptionId {
   kBootDropShare,
   kRequestTimeout,
   kAmbiguityMargin,
+  kQuantileWindow,
   kDuration,
   kDrain,
   kSummary,
   kDump,
   kProgress,
+  kProgressLine,
   kHelp,
 };
 
@@ -60,6 +63,7 @@ const struct option kLongOptions[] = {
     {"error-device-share", required_argument, nullptr, kErrorDeviceShare},
     {"unclaimed-share", required_argument, nullptr, kUnclaimedShare},
     {"playlist-change-per-hour", required_argument, nullptr, kPlaylistChange},
+    {"mixed-case-share", required_argument, nullptr, kMixedCaseShare},
     {"duplicates", required_argument, nullptr, kDuplicates},
     {"latency-median", required_argument, nullptr, kLatencyMedian},
     {"latency-p95", required_argument, nullptr, kLatencyP95},
@@ -73,11 +77,13 @@ const struct option kLongOptions[] = {
     {"boot-drop-share", required_argument, nullptr, kBootDropShare},
     {"request-timeout", required_argument, nullptr, kRequestTimeout},
     {"ambiguity-margin", required_argument, nullptr, kAmbiguityMargin},
+    {"quantile-window", required_argument, nullptr, kQuantileWindow},
     {"duration", required_argument, nullptr, kDuration},
     {"drain", required_argument, nullptr, kDrain},
     {"summary", required_argument, nullptr, kSummary},
     {"dump", required_argument, nullptr, kDump},
     {"progress", no_argument, nullptr, kProgress},
+    {"progress-line", no_argument, nullptr, kProgressLine},
     {"help", no_argument, nullptr, kHelp},
     {nullptr, 0, nullptr, 0},
 };
@@ -104,17 +110,22 @@ const char kUsage[] =
     "                            1/6 DEVICE_ASSIGNED \"Device Not Found\" (0.006)\n"
     "  --unclaimed-share F       unclaimed devices, DEVICE_REG and reboot every 15 min (0.005)\n"
     "  --playlist-change-per-hour F  playlist devices pushed a new list per hour (0.001)\n"
+    "  --mixed-case-share F      playlist entries typed in mixed case, `btc/usd`, `Aapl`;\n"
+    "                            answered with symbolIndex -1 and the canonical symbol (0.05)\n"
     "\n"
     "Backend:\n"
     "  --duplicates K            copies of every reply, DEVICE_BOOTED and ALERT (1)\n"
-    "  --latency-median S        median reply latency, seconds, lognormal (0.3)\n"
+    "  --latency-median S        median reply latency, seconds, lognormal (0.3); each\n"
+    "                            quote backend scales median and spread (README)\n"
     "  --latency-p95 S           95th percentile of the reply latency (2)\n"
     "  --latency-cap S           latency cap; also kept 2 s below --request-timeout (30)\n"
     "  --latency-min S           latency floor (0.02)\n"
     "  --slow-share F            share of symbols answered 5x slower (0.02)\n"
     "  --fail-share F            share of symbols never answered (0.01)\n"
-    "  --noreply-share F         share of other text requests not answered (0.01)\n"
-    "  --late-share F            share of requests answered only after --late-after (0.005)\n"
+    "  --noreply-share F         share of other text requests not answered (0.01),\n"
+    "                            plus the backend's own share\n"
+    "  --late-share F            share of requests answered only after --late-after\n"
+    "                            (0.005), plus the backend's own share\n"
     "  --late-after S            late replies come S..S+20 s after the request (40)\n"
     "  --boot-drop-share F       boot announcements left unanswered, causing resends (0.05)\n"
     "\n"
@@ -122,6 +133,8 @@ const char kUsage[] =
     "  --request-timeout S       timeout used to classify the ground truth (30)\n"
     "  --ambiguity-margin S      events this close to a decision point count as\n"
     "                            ambiguous in the ground truth (1)\n"
+    "  --quantile-window S       window of the summary's windowed figures, as the\n"
+    "                            plugin's quantile_window (300)\n"
     "  --duration S              seconds of traffic (60)\n"
     "  --drain S                 after the traffic stops, keep the backend answering\n"
     "                            this long; later replies are cancelled and recorded\n"
@@ -130,6 +143,7 @@ const char kUsage[] =
     "  --dump FILE               do not connect: write the publish stream of --duration\n"
     "                            seconds as JSON lines, simulating the clock\n"
     "  --progress                one progress line per second on stderr\n"
+    "  --progress-line           the same, rewriting one line in place (a terminal)\n"
     "  --help                    this text\n"
     "\n"
     "SIGINT/SIGTERM stop the traffic early; the drain and the summary still happen.\n";
@@ -223,6 +237,9 @@ int ParseOptions(int argc, char** argv, Options* o, bool* exit_now) {
       case kPlaylistChange:
         ok = ParseShare(name, optarg, &o->playlist_change_per_hour);
         break;
+      case kMixedCaseShare:
+        ok = ParseShare(name, optarg, &o->mixed_case_share);
+        break;
       case kDuplicates:
         ok = ParseInt(name, optarg, 1, 16, &n);
         o->duplicates = static_cast<int>(n);
@@ -263,6 +280,9 @@ int ParseOptions(int argc, char** argv, Options* o, bool* exit_now) {
       case kAmbiguityMargin:
         ok = ParseDouble(name, optarg, 0, &o->ambiguity_margin);
         break;
+      case kQuantileWindow:
+        ok = ParseDouble(name, optarg, 1, &o->quantile_window);
+        break;
       case kDuration:
         ok = ParseDouble(name, optarg, 0, &o->duration);
         break;
@@ -277,6 +297,9 @@ int ParseOptions(int argc, char** argv, Options* o, bool* exit_now) {
         break;
       case kProgress:
         o->progress = true;
+        break;
+      case kProgressLine:
+        o->progress = o->progress_line = true;
         break;
       case kHelp:
         std::fputs(kUsage, stdout);

@@ -27,6 +27,7 @@ struct Options {
   double error_device_share = 0.006;  // removed (NO_CONFIG) 5/6, unknown 1/6
   double unclaimed_share = 0.005;     // DEVICE_REG, reboot every 15 min
   double playlist_change_per_hour = 0.001;
+  double mixed_case_share = 0.05;  // of playlist entries, typed like `btc/usd` or `Aapl`
 
   // Simulated backend.
   int duplicates = 1;  // K: copies of every reply, DEVICE_BOOTED and ALERT
@@ -42,13 +43,15 @@ struct Options {
   double boot_drop_share = 0.05;  // boot announcements left unanswered (resends)
 
   // Run.
-  double request_timeout = 30;  // only to classify the ground truth
-  double ambiguity_margin = 1;  // |event - deadline| below this is "ambiguous"
+  double request_timeout = 30;   // only to classify the ground truth
+  double ambiguity_margin = 1;   // |event - deadline| below this is "ambiguous"
+  double quantile_window = 300;  // the plugin's, for the windowed figures of the summary
   double duration = 60;
   double drain = -1;         // after stop; <0: request_timeout + 3
   std::string summary_path;  // empty: stdout
   std::string dump_path;     // non-empty: record instead of connecting
   bool progress = false;
+  bool progress_line = false;  // one line rewritten in place (a terminal)
 };
 
 // Parses argv into `options`. Returns 0 to go on, otherwise the process exit

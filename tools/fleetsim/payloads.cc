@@ -72,18 +72,17 @@ std::string SingleQuotePayload(const Device& d, const Symbol& s, const char* typ
   return out;
 }
 
-std::string PlaylistCsv(const Playlist& playlist, const SymbolPool& pool) {
+std::string PlaylistCsv(const Playlist& playlist) {
   std::string csv;
   for (size_t i = 0; i < playlist.size(); ++i) {
     if (i) csv += ',';
-    csv += pool.at(playlist[i]).name;
+    csv += playlist[i].name;
   }
   return csv;
 }
 
 std::string PlaylistQuotePayload(const Device& d, const Playlist& playlist, int index,
-                                 const Symbol& quoted, const SymbolPool& pool, const char* type,
-                                 Rng& rng) {
+                                 const Symbol& quoted, const char* type, Rng& rng) {
   static const char* const kCycleModes[] = {"default", "best", "worst"};
   Quote q = MakeQuote(quoted, rng);
   char buf[1024];
@@ -93,10 +92,10 @@ std::string PlaylistQuotePayload(const Device& d, const Playlist& playlist, int 
       "\"date\":\"%s\",\"name\":\"My list\",\"currency\":\"$\",\"isPlaylist\":true,"
       "\"isMusicCreatorPl\":false,\"type\":\"%s\",\"cycleInterval\":\"120\","
       "\"updateInterval\":\"%d\",\"symbols\":\"%s\",\"symbolIndex\":%d,\"cycleMode\":\"%s\","
-      "\"ledBrightness\":%d,\"alertEnabled\":false}",
+      "\"symbolType\":%d,\"ledBrightness\":%d,\"alertEnabled\":false}",
       quoted.reply_symbol.c_str(), q.price, q.p, q.percent, q.per_value, kDate, type,
-      d.config_interval, PlaylistCsv(playlist, pool).c_str(), index, kCycleModes[d.cycle_mode],
-      d.brightness);
+      d.config_interval, PlaylistCsv(playlist).c_str(), index, kCycleModes[d.cycle_mode],
+      quoted.symbol_type, d.brightness);
   return std::string(buf, static_cast<size_t>(n));
 }
 

@@ -26,14 +26,14 @@ inline const char* PollPayload() { return "{\"action\":\"status\"}"; }
 std::string SingleQuotePayload(const Device& device, const Symbol& symbol, const char* type,
                                Rng& rng);
 
-// Playlist-mode text quote (§1.3 c) for entry `index` of `playlist`; the
-// quoted symbol is `quoted` (differs from the entry for best/worst playlists).
+// Playlist-mode text quote (§1.3 c) with symbolIndex `index` (-1: entry not
+// found); the quoted symbol is `quoted` (differs from the entry for best/worst
+// playlists).
 std::string PlaylistQuotePayload(const Device& device, const Playlist& playlist, int index,
-                                 const Symbol& quoted, const SymbolPool& pool, const char* type,
-                                 Rng& rng);
+                                 const Symbol& quoted, const char* type, Rng& rng);
 
-// The CSV of a playlist as the backend sends it.
-std::string PlaylistCsv(const Playlist& playlist, const SymbolPool& pool);
+// The CSV of a playlist as the backend sends it: the entries as typed.
+std::string PlaylistCsv(const Playlist& playlist);
 
 // Page reply (§1.3 a), with `error` for the failure form.
 std::string PagePayload(const Device& device, bool error);

@@ -9,14 +9,69 @@
 namespace fleetsim {
 namespace {
 
-const char* const kWellKnownStocks[] = {
-    "AAPL", "MSFT", "NVDA", "TSLA", "AMZN", "GOOGL", "META", "NFLX", "AMD",  "INTC",
-    "SPY",  "QQQ",  "IBM",  "ORCL", "DIS",  "KO",    "PEP",  "JPM",  "V",    "MA",
-    "BABA", "UBER", "COIN", "PLTR", "SHOP", "SQ",    "PYPL", "CRM",  "ADBE", "VOO",
+struct WellKnown {
+  const char* name;
+  int type;
+  const char* reply;  // the symbol the backend answers with; nullptr: the part before '/'
 };
-const char* const kWellKnownCrypto[] = {"BTC/USD", "ETH/USD", "SOL/USD", "DOGE/USD",
-                                        "XRP/USD", "ADA/EUR", "BTC/EUR", "LTC/USD"};
-const char* const kCommodities[] = {"XAU", "XAG", "WTI", "BRENT", "NG", "HG", "XPT", "XPD"};
+// The head of the pool, most popular first: stocks and ETFs, crypto pairs,
+// then a few names of every other text backend.
+const WellKnown kWellKnown[] = {
+    {"AAPL", kStock, nullptr},
+    {"MSFT", kStock, nullptr},
+    {"NVDA", kStock, nullptr},
+    {"TSLA", kStock, nullptr},
+    {"AMZN", kStock, nullptr},
+    {"GOOGL", kStock, nullptr},
+    {"META", kStock, nullptr},
+    {"NFLX", kStock, nullptr},
+    {"AMD", kStock, nullptr},
+    {"INTC", kStock, nullptr},
+    {"SPY", kEtf, nullptr},
+    {"QQQ", kEtf, nullptr},
+    {"IBM", kStock, nullptr},
+    {"ORCL", kStock, nullptr},
+    {"DIS", kStock, nullptr},
+    {"KO", kStock, nullptr},
+    {"PEP", kStock, nullptr},
+    {"JPM", kStock, nullptr},
+    {"V", kStock, nullptr},
+    {"MA", kStock, nullptr},
+    {"BABA", kStock, nullptr},
+    {"UBER", kStock, nullptr},
+    {"COIN", kStock, nullptr},
+    {"PLTR", kStock, nullptr},
+    {"SHOP", kStock, nullptr},
+    {"SQ", kStock, nullptr},
+    {"PYPL", kStock, nullptr},
+    {"CRM", kStock, nullptr},
+    {"ADBE", kStock, nullptr},
+    {"VOO", kEtf, nullptr},
+    {"BTC/USD", kCrypto, nullptr},
+    {"ETH/USD", kCrypto, nullptr},
+    {"SOL/USD", kCrypto, nullptr},
+    {"DOGE/USD", kCrypto, nullptr},
+    {"XRP/USD", kCrypto, nullptr},
+    {"ADA/EUR", kCrypto, nullptr},
+    {"BTC/EUR", kCrypto, nullptr},
+    {"LTC/USD", kCrypto, nullptr},
+    {"EURUSD", kForex, nullptr},
+    {"SPX", kIndex, nullptr},
+    {"XAU", kCommodity, nullptr},
+    {"TOP10", kTop10, nullptr},
+    {"GBPUSD", kForex, nullptr},
+    {"NDX", kIndex, nullptr},
+    // An option contract is answered with its underlying (protocol §2.4).
+    {"AAPL250117C00200000", kOption, "AAPL"},
+    {"WTI", kCommodity, nullptr},
+    {"MYAPI", kCustomApi, nullptr},
+    {"FXEURUSD", kFxon, nullptr},
+    {"DAX", kIndex, nullptr},
+    {"TSLA250321P00150000", kOption, "TSLA"},
+    {"HOMEAPI", kCustomApi, nullptr},
+    {"USDJPY", kForex, nullptr},
+};
+const char* const kCommodities[] = {"XAG", "BRENT", "NG", "HG", "XPT", "XPD"};
 
 // A made-up ticker of 3-5 letters derived from `n`.
 std::string MakeTicker(uint64_t n) {
@@ -36,28 +91,38 @@ std::string MakeTicker(uint64_t n) {
 SymbolPool::SymbolPool(int count, double slow_share, double fail_share, uint64_t seed) {
   Rng rng(SplitMix64(seed ^ 0x53594d424f4c53ULL));
   std::unordered_set<std::string> used;
-  auto add = [&](std::string name, int type, bool commodity) {
+  auto add = [&](std::string name, int type, const char* reply) {
     if (static_cast<int>(symbols_.size()) >= count || !used.insert(name).second) return;
     Symbol s;
     s.name = name;
-    s.reply_symbol = name.substr(0, name.find('/'));
-    s.instrument = s.reply_symbol + (type == 2 ? " Coin" : " Inc.");
+    s.reply_symbol = reply ? reply : name.substr(0, name.find('/'));
+    s.instrument = s.reply_symbol + (type == kCrypto ? " Coin" : " Inc.");
     s.symbol_type = type;
-    s.commodity = commodity;
+    s.commodity = type == kCommodity;
     s.price = std::exp(rng.Uniform(0, 9));  // 1 .. 8000
     symbols_.push_back(std::move(s));
   };
-  for (const char* n : kWellKnownStocks) add(n, 1, false);
-  for (const char* n : kWellKnownCrypto) add(n, 2, false);
+  for (const WellKnown& w : kWellKnown) add(w.name, w.type, w.reply);
+  // The body: mostly stocks, then crypto pairs and ETFs, a little of the rest.
   for (uint64_t i = 0; static_cast<int>(symbols_.size()) < count; ++i) {
     std::string t = MakeTicker(i);
     double kind = rng.Uniform();
     if (kind < 0.08) {
-      add(t + (kind < 0.06 ? "/USD" : "/EUR"), 2, false);
+      add(t + (kind < 0.06 ? "/USD" : "/EUR"), kCrypto, nullptr);
     } else if (kind < 0.09) {
-      add(t, 6, true);
+      add(t, kCommodity, nullptr);
+    } else if (kind < 0.12) {
+      add(t + "USD", kForex, nullptr);
+    } else if (kind < 0.13) {
+      add(t + "X", kIndex, nullptr);
+    } else if (kind < 0.14) {
+      add(t + "250620C00100000", kOption, t.c_str());
+    } else if (kind < 0.15) {
+      add("API" + t, kCustomApi, nullptr);
+    } else if (kind < 0.155) {
+      add("FX" + t, kFxon, nullptr);
     } else {
-      add(t, kind < 0.95 ? 1 : 5, false);
+      add(t, kind < 0.95 ? kStock : kEtf, nullptr);
     }
   }
   // A few real commodity names replace generated ones in the body.
@@ -66,7 +131,7 @@ SymbolPool::SymbolPool(int count, double slow_share, double fail_share, uint64_t
     if (used.count(kCommodities[i])) continue;
     s.name = s.reply_symbol = kCommodities[i];
     s.instrument = std::string(kCommodities[i]) + " Spot";
-    s.symbol_type = 6;
+    s.symbol_type = kCommodity;
     s.commodity = true;
   }
   // Slow and failing symbols come from the body, not the head (a failing AAPL
@@ -81,12 +146,20 @@ SymbolPool::SymbolPool(int count, double slow_share, double fail_share, uint64_t
     }
   }
   cumulative_.resize(symbols_.size());
+  by_type_.assign(kMaxSymbolType + 1, {});
+  by_type_cumulative_.assign(kMaxSymbolType + 1, {});
   double harmonic = 0;
   for (size_t i = 0; i < symbols_.size(); ++i) harmonic += 1.0 / static_cast<double>(i + 1);
   double acc = 0;
   for (size_t i = 0; i < symbols_.size(); ++i) {
-    acc += 0.5 / (static_cast<double>(i + 1) * harmonic) + 0.5 / static_cast<double>(count);
+    double weight =
+        0.5 / (static_cast<double>(i + 1) * harmonic) + 0.5 / static_cast<double>(count);
+    acc += weight;
     cumulative_[i] = acc;
+    int type = symbols_[i].symbol_type;
+    std::vector<double>& cdf = by_type_cumulative_[type];
+    by_type_[type].push_back(static_cast<int>(i));
+    cdf.push_back((cdf.empty() ? 0 : cdf.back()) + weight);
   }
 }
 
@@ -95,6 +168,20 @@ int SymbolPool::Draw(Rng& rng) const {
   auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
   if (it == cumulative_.end()) --it;
   return static_cast<int>(it - cumulative_.begin());
+}
+
+int SymbolPool::DrawOfType(Rng& rng, int symbol_type) const {
+  if (symbol_type < 0 || symbol_type > kMaxSymbolType || by_type_[symbol_type].empty()) return -1;
+  const std::vector<double>& cdf = by_type_cumulative_[symbol_type];
+  double u = rng.Uniform() * cdf.back();
+  auto it = std::upper_bound(cdf.begin(), cdf.end(), u);
+  if (it == cdf.end()) --it;
+  return by_type_[symbol_type][it - cdf.begin()];
+}
+
+int SymbolPool::CountOfType(int symbol_type) const {
+  if (symbol_type < 0 || symbol_type > kMaxSymbolType) return 0;
+  return static_cast<int>(by_type_[symbol_type].size());
 }
 
 }  // namespace fleetsim
