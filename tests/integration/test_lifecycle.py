@@ -59,7 +59,10 @@ class DaemonTest(LifecycleTestCase):
                     return 0
             daemon = wait_until(read_pid, what="pid file")
             wait_until(lambda: b.http_status("/healthz") == 200, what="companion /healthz")
-            # The companion is the daemon's grandchild: forked after daemonising.
+            # The plugin serves before the broker opens its MQTT listeners
+            # (mosquitto loads plugins first).
+            wait_until(b._mqtt_up, what="the daemon's MQTT listener")
+            # The companion is the daemon's grandchild: started after daemonising.
             tree = wait_until(lambda: len(descendants_of(daemon)) == 2 and
                               descendants_of(daemon), what="supervisor and companion")
             self.assertEqual(sorted(c for _, c in tree), ["tkmprom", "tkmprom-sup"])

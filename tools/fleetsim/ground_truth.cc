@@ -124,6 +124,9 @@ int GroundTruth::Label(const std::string& name) {
   int id = static_cast<int>(labels_.size());
   labels_.emplace_back();
   labels_.back().name = name;
+  // `_page` stands for "this device gets page replies" (contract §6): its
+  // backend is `page` from its first request on, as tkmprom counts it.
+  if (name == "_page") labels_.back().backend = kPageBackend;
   label_index_.emplace(name, id);
   return id;
 }
