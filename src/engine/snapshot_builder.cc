@@ -45,6 +45,27 @@ void Push(MetricFamily& f, const char* suffix, std::vector<Label> labels, double
 
 double Seconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
 
+// The `le` label values of latency_buckets, "+Inf" last.
+std::vector<std::string> BucketBounds(const std::vector<double>& bounds) {
+  std::vector<std::string> out;
+  for (double b : bounds) out.push_back(FormatBound(b));
+  out.push_back("+Inf");
+  return out;
+}
+
+// One labelled histogram: cumulative _bucket series, _sum and _count.
+void PushHistogram(MetricFamily& f, const char* label, const std::string& value,
+                   const std::vector<std::string>& bounds, const std::vector<uint64_t>& buckets,
+                   double sum, uint64_t count) {
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    cumulative += buckets[i];
+    Push(f, "_bucket", {{label, value}, {"le", bounds[i]}}, static_cast<double>(cumulative));
+  }
+  Push(f, "_sum", {{label, value}}, sum);
+  Push(f, "_count", {{label, value}}, static_cast<double>(count));
+}
+
 void AddSymbolFamilies(const EngineTables& t, Snapshot* snap) {
   const SymbolTable& symbols = t.symbols;
   const bool per_device = t.config.per_device_metrics;
@@ -76,9 +97,7 @@ void AddSymbolFamilies(const EngineTables& t, Snapshot* snap) {
           "Latency quantiles (nearest rank, within 1 %) of the answers in the last "
           "quantile_window (NaN when none); _sum and _count cover all answers since start.");
 
-  std::vector<std::string> bounds;
-  for (double b : symbols.bounds()) bounds.push_back(FormatBound(b));
-  bounds.push_back("+Inf");
+  const std::vector<std::string> bounds = BucketBounds(symbols.bounds());
   static const char* const kQuantileNames[4] = {"0.5", "0.9", "0.95", "0.99"};
 
   snap->latency_bounds = symbols.bounds();
@@ -96,14 +115,7 @@ void AddSymbolFamilies(const EngineTables& t, Snapshot* snap) {
     Push(timeouts, "_total", one(), static_cast<double>(e.timeouts));
     Push(superseded, "_total", one(), static_cast<double>(e.superseded));
     Push(pending, "", one(), static_cast<double>(e.pending));
-    uint64_t cumulative = 0;
-    for (size_t i = 0; i < e.buckets.size(); ++i) {
-      cumulative += e.buckets[i];
-      Push(latency, "_bucket", {{"symbol", sym}, {"le", bounds[i]}},
-           static_cast<double>(cumulative));
-    }
-    Push(latency, "_sum", one(), e.latency_sum);
-    Push(latency, "_count", one(), static_cast<double>(e.responses));
+    PushHistogram(latency, "symbol", sym, bounds, e.buckets, e.latency_sum, e.responses);
 
     const WindowedStats::View view = e.window.Read(t.now_ns);
     Push(avg, "", one(), view.answers == 0 ? kNaN : view.avg_latency_s);
@@ -177,9 +189,7 @@ void AddBackendFamilies(const EngineTables& t, Snapshot* snap) {
   MetricFamily& latency = Add(snap, "tickrmeter_backend_latency_seconds", MetricType::kHistogram,
                               "Request to answer time of answered requests, as the broker saw "
                               "both, by the backend they were counted under.");
-  std::vector<std::string> bounds;
-  for (double b : t.symbols.bounds()) bounds.push_back(FormatBound(b));
-  bounds.push_back("+Inf");
+  const std::vector<std::string> bounds = BucketBounds(t.symbols.bounds());
   snap->backends.reserve(kBackendCount);
   for (int i = 0; i < kBackendCount; ++i) {
     const auto backend = static_cast<Backend>(i);
@@ -192,14 +202,7 @@ void AddBackendFamilies(const EngineTables& t, Snapshot* snap) {
     Push(timeouts, "_total", one(), static_cast<double>(e.timeouts));
     Push(superseded, "_total", one(), static_cast<double>(e.superseded));
     Push(pending, "", one(), static_cast<double>(e.pending));
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b < e.buckets.size(); ++b) {
-      cumulative += e.buckets[b];
-      Push(latency, "_bucket", {{"backend", name}, {"le", bounds[b]}},
-           static_cast<double>(cumulative));
-    }
-    Push(latency, "_sum", one(), e.latency_sum);
-    Push(latency, "_count", one(), static_cast<double>(e.responses));
+    PushHistogram(latency, "backend", name, bounds, e.buckets, e.latency_sum, e.responses);
 
     BackendTotals& v = snap->backends.emplace_back();
     v.backend = name;
