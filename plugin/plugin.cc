@@ -264,12 +264,20 @@ int OnMessage(int, void* event_data, void*) {
 
 int OnTick(int, void* event_data, void*) {
   try {
-    // mosquitto 2.1 calls this field next_ms (same place): without it, 2.1
-    // ticks only when something else wakes its loop. 2.0 ignores it.
+    // mosquitto 2.1 wakes its loop for a plugin only as often as the plugin
+    // asks here (2.1 calls next_ns next_ms, at the same place; 2.0 ignores
+    // both fields), and only renews the request when it calls the tick,
+    // which it does only once the plugin's next tick is due
+    // (plugin_tick.c). An earlier wake-up (any client's packet) drops the
+    // request, and an idle broker then sleeps up to a day: a dead supervisor
+    // would stay dead. Asking for next_s = -2 and next_ms = 2000 + 250 puts
+    // the next tick in the past (so it is due at every loop iteration, like
+    // 2.0.11's, and Housekeeping's coarse clock check keeps that cheap)
+    // while the loop is asked to wake within -2000 + 2250 = 250 ms.
     auto* ed = static_cast<mosquitto_evt_tick*>(event_data);
     if (ed != nullptr) {
-      ed->next_s = 0;
-      ed->next_ns = kTickRequestMs;
+      ed->next_s = -2;
+      ed->next_ns = 2000 + kTickRequestMs;
     }
     if (g_state != nullptr) Housekeeping(g_state);
   } catch (...) {

@@ -351,7 +351,11 @@ def publish_all(client, messages):
     """messages: iterable of (topic, payload, qos, retain); waits for each."""
     for topic, payload, qos, retain in messages:
         info = client.publish(topic, payload, qos=qos, retain=retain)
-        info.wait_for_publish()
+        # Bounded: a broker that keeps refusing the packet (and the client
+        # resending it) makes the test fail, not hang.
+        info.wait_for_publish(timeout=30)
+        if not info.is_published():
+            raise AssertionError("publish to %s not acknowledged within 30 s" % topic)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise AssertionError("publish to %s failed: %s" % (topic, info.rc))
 
