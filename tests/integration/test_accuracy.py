@@ -30,6 +30,10 @@ broker's: the two differ per answer by tenths of a millisecond, a few
 milliseconds when the broker was busy (printed: the largest mean difference
 per symbol). So the fleet's latencies start at 3 s, where that is about
 0.1 %, and what is measured is the sketch's own error (the contract's 1 %).
+Rarely an answer reaches the broker noticeably later than the simulator sent
+it (a queue in front of the broker); a symbol whose latency sums differ by
+more than DELIVERY_SLACK is listed and left out of the quantile comparison,
+and there may be at most max(2, 4 %) of them.
 """
 
 import json
@@ -64,6 +68,11 @@ BACKEND_HISTOGRAM = "tickrmeter_backend_latency_seconds"
 OUTCOMES = ("responses", "errors", "timeouts", "superseded", "pending")
 WINDOW_SIZES = (("1", 1, 1), ("2-9", 2, 9), ("10-99", 10, 99), ("100+", 100, math.inf))
 SHOWN = 8  # mismatches listed per assertion
+# A symbol whose latency sums (plugin, truth) differ by more than this share
+# had an answer queued in front of the broker (seen in CI: one answer of 22
+# arriving 0.9 s after the simulator sent it): its quantiles are not
+# compared, and such symbols must stay rare.
+DELIVERY_SLACK = 0.002
 
 
 def nearest_rank(ascending, q):
@@ -156,7 +165,8 @@ class AccuracyTest(unittest.TestCase):
         r = {"kinds": [], "symbols": [], "unmatched": [], "quantiles": [], "backends": [],
              "oracle": [], "compared": 0, "ambiguous": 0, "quantiles_checked": 0,
              "worst": {name: (0.0, "") for name, _, _ in WINDOW_SIZES},
-             "backends_exact": 0, "backends_within": 0, "mixed_case": 0, "clock": []}
+             "backends_exact": 0, "backends_within": 0, "mixed_case": 0, "clock": [],
+             "delivery": []}
         for kind, n in truth["totals"].items():
             got = value(m, "tickrmeter_messages_total", kind=kind)
             if got != n:
@@ -192,6 +202,15 @@ class AccuracyTest(unittest.TestCase):
                 plugin_sum = value(m, "tickrmeter_stock_update_latency_seconds_sum", symbol=label)
                 diff = (plugin_sum - t["latency"]["sum"]) / t["responses"]
                 r["clock"].append((abs(diff), diff, label, t["responses"]))
+                if abs(plugin_sum - t["latency"]["sum"]) > DELIVERY_SLACK * t["latency"]["sum"]:
+                    # The broker saw this symbol's answers later (or earlier)
+                    # than the simulator sent them, by more than the clocks
+                    # differ: a queue in front of the broker, not the
+                    # sketch. Its quantiles would measure that queue.
+                    r["delivery"].append("%s (n=%d): latency sum plugin %.3f s, truth %.3f s"
+                                         % (label, t["responses"], plugin_sum,
+                                            t["latency"]["sum"]))
+                    continue
             self.compare_quantiles(m, label, t, r)
 
         families = {k: by_label(m, name, "backend") for k, name in BACKEND_FAMILIES.items()}
@@ -267,6 +286,9 @@ class AccuracyTest(unittest.TestCase):
                   "%d answers)%s" % (1000 * worst[1], worst[2], worst[3],
                                      "; largest of one answer %+.3f ms" %
                                      (1000 * max(single)[1]) if single else ""))
+        if r["delivery"]:
+            print("quantiles not compared (answers delivered off the simulator's clock): %s"
+                  % "; ".join(r["delivery"]))
         print("worst relative quantile error by answers in the window:")
         for name, _, _ in WINDOW_SIZES:
             rel, where = r["worst"][name]
@@ -296,6 +318,9 @@ class AccuracyTest(unittest.TestCase):
             none(r["unmatched"])
         with self.subTest("per-symbol quantiles within 1 % (nearest rank)"):
             none(r["quantiles"])
+            # Delivery delays are rare; many would hide a matching error.
+            self.assertLessEqual(len(r["delivery"]), max(2, r["compared"] // 25),
+                                 "symbols whose latency sums differ: %s" % r["delivery"])
         with self.subTest("tickrmeter_backend_* families exported"):
             missing = sorted(set(BACKEND_FAMILIES.values()) | {BACKEND_HISTOGRAM}) \
                 if not r["backend_families"] else \

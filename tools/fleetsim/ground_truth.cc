@@ -233,11 +233,14 @@ uint32_t GroundTruth::MatchKeys(const std::vector<uint32_t>& ids, const ReplyInf
       return id != kNoRequest || ids.empty() ? id : ids.front();
     }
     case ReplyCategory::kPlaylistUpdate: {
-      // Contract §5 with every comparison blind to ASCII case (§7.4).
+      // Contract §5; "equal", "equal once stripped" and "starts with" blind
+      // to ASCII case (§7.4). The entry at symbolIndex names the request by
+      // position (the device requested exactly that entry), so it is
+      // compared as sent: a device can have `AMZN` and `amzn` pending.
       if (reply.playlist && reply.symbol_index >= 0 &&
           reply.symbol_index < static_cast<int>(reply.playlist->size())) {
         const std::string& name = (*reply.playlist)[reply.symbol_index].name;
-        uint32_t id = find([&](const std::string& k) { return EqualsIgnoreCase(k, name); });
+        uint32_t id = find([&](const std::string& k) { return k == name; });
         if (id != kNoRequest) return id;
       }
       const std::string& s = reply.symbol;
