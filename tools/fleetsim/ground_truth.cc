@@ -267,10 +267,11 @@ uint32_t GroundTruth::FindPending(const DeviceLedger& led, const ReplyInfo& repl
 }
 
 uint32_t GroundTruth::FindRecent(const DeviceLedger& led, const ReplyInfo& reply, bool timed_out,
-                                 double now) const {
+                                 double now, double horizon) const {
+  if (horizon < 0) horizon = timeout_;
   std::vector<uint32_t> ids;
   for (const Recent& r : led.recent) {
-    if (r.timed_out == timed_out && r.time >= now - timeout_) ids.push_back(r.request);
+    if (r.timed_out == timed_out && r.time >= now - horizon) ids.push_back(r.request);
   }
   std::sort(ids.begin(), ids.end());  // oldest request first
   return MatchKeys(ids, reply);
@@ -347,10 +348,16 @@ void GroundTruth::OnDeviceMessage(int device, const ReplyInfo& reply, double now
     Resolve(id, error, reply, now);
     return;
   }
+  // Within the margin of the request_timeout horizon the broker may have
+  // seen the answer on the other side of it (late or duplicate vs the next
+  // reason): counted as ambiguous.
+  const double inner = timeout_ - margin_;
+  const double outer = timeout_ + margin_;
   id = FindRecent(led, reply, true, now);
   if (id != kNoRequest) {
     Request& r = requests_[id];
     ++unmatched_late_;
+    if (FindRecent(led, reply, true, now, inner) != id) ++unmatched_ambiguous_;
     labels_[r.label].late_replies++;
     if (!r.late) {
       r.late = true;
@@ -362,10 +369,18 @@ void GroundTruth::OnDeviceMessage(int device, const ReplyInfo& reply, double now
   id = FindRecent(led, reply, false, now);
   if (id != kNoRequest) {
     ++unmatched_duplicate_;
+    if (FindRecent(led, reply, false, now, inner) != id ||
+        FindRecent(led, reply, true, now, outer) != kNoRequest) {
+      ++unmatched_ambiguous_;
+    }
     labels_[requests_[id].label].duplicate_replies++;
     return;
   }
   ++unmatched_unsolicited_;
+  if (FindRecent(led, reply, true, now, outer) != kNoRequest ||
+      FindRecent(led, reply, false, now, outer) != kNoRequest) {
+    ++unmatched_ambiguous_;
+  }
 }
 
 void GroundTruth::OnNoReplyInjected(uint32_t id) {
@@ -480,6 +495,7 @@ void GroundTruth::ToJson(nlohmann::json* out) const {
   j["unmatched"] = {{"late", unmatched_late_},
                     {"duplicate", unmatched_duplicate_},
                     {"unsolicited", unmatched_unsolicited_}};
+  j["unmatched_ambiguous"] = unmatched_ambiguous_;
   j["lifecycle_messages"] = lifecycle_;
   nlohmann::json reasons = nlohmann::json::object();
   for (int k = 0; k < 5; ++k) reasons[kAmbiguityReasons[k]] = ambiguous_by_reason_[k];

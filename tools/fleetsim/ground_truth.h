@@ -184,8 +184,11 @@ class GroundTruth {
   // The pending (or recent, when `recent` is set) request a reply resolves by
   // the contract's rules; kNoRequest if none.
   uint32_t FindPending(const DeviceLedger& led, const ReplyInfo& reply) const;
-  uint32_t FindRecent(const DeviceLedger& led, const ReplyInfo& reply, bool timed_out,
-                      double now) const;
+  // The oldest request resolved (timed_out: timed out) within `horizon`
+  // seconds before now whose key the reply matches; `horizon` < 0 means
+  // request_timeout.
+  uint32_t FindRecent(const DeviceLedger& led, const ReplyInfo& reply, bool timed_out, double now,
+                      double horizon = -1) const;
   uint32_t MatchKeys(const std::vector<uint32_t>& ids, const ReplyInfo& reply) const;
   void Prune(DeviceLedger& led, double now);
   // Bit mask of the backends a request of `label` at `time` may have been
@@ -210,6 +213,9 @@ class GroundTruth {
   size_t pending_count_ = 0;
   uint64_t responses_ = 0;
   uint64_t unmatched_late_ = 0, unmatched_duplicate_ = 0, unmatched_unsolicited_ = 0;
+  // Unmatched answers within the margin of the request_timeout horizon: the
+  // broker may have classified them as the neighbouring reason.
+  uint64_t unmatched_ambiguous_ = 0;
   uint64_t lifecycle_ = 0;
   uint64_t ambiguous_by_reason_[5] = {};
   uint64_t real_boots_ = 0, announcements_ = 0, resends_ = 0, contract_boots_ = 0;
