@@ -1,12 +1,12 @@
-// Builds the immutable Snapshot (metric families, symbol windows with their
-// latency buckets, device states, recent timeouts, boots of the last hour)
-// from the engine's tables and the hook's counters, with the names,
-// types and HELP texts of plugin-contract.md §4.
+// Builds the immutable Snapshot's typed views (symbols with their latency
+// buckets and window, backends, devices, fleet totals, plugin counters,
+// recent timeouts, boots of the last hour) from the engine's tables and the
+// hook's counters. The names, types and HELP texts of plugin-contract.md §4
+// are the exposition's (src/exposition/snapshot_exposition.h).
 //
-// Every series whose existence is known up front (messages_total per kind,
-// messages_invalid_total per kind and reason, unmatched responses per
-// reason, tracking_dropped per table, the tickrmeter_backend_* families for
-// each of the 14 backends, …) is present from the start with 0.
+// Every row whose existence is known up front (each message kind, each
+// invalid kind and reason, each unmatched reason, each tracking table, each
+// of the 14 backends, …) is present from the start with 0.
 //
 // Thread safety: reads `tables` only; call on the engine thread.
 #ifndef TKMPROM_ENGINE_SNAPSHOT_BUILDER_H_

@@ -74,4 +74,65 @@ bool GzipCompress(std::string_view in, std::string* out, int level) {
   return true;
 }
 
+GzipStream::~GzipStream() {
+  if (initialized_) deflateEnd(&stream_);
+}
+
+bool GzipStream::Begin(std::string* out, size_t size_hint) {
+  out_ = out;
+  written_ = 0;
+  out->clear();
+  if (!initialized_) {
+    initialized_ = deflateInit2(&stream_, level_, Z_DEFLATED, kGzipWindowBits, kMemLevel,
+                                Z_DEFAULT_STRATEGY) == Z_OK;
+    failed_ = !initialized_;
+  } else {
+    failed_ = deflateReset(&stream_) != Z_OK;
+  }
+  if (failed_) return false;
+  out->resize(std::max<size_t>({size_hint, out->capacity(), 4096}));
+  return true;
+}
+
+bool GzipStream::Deflate(std::string_view data, int flush) {
+  if (failed_) return false;
+  // zlib's API is not const-correct; deflate only reads next_in.
+  stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream_.avail_in = static_cast<uInt>(data.size());
+  for (;;) {
+    if (written_ == out_->size()) out_->resize(out_->size() * 2);
+    const size_t room = std::min(out_->size() - written_, kMaxChunk);
+    stream_.next_out = reinterpret_cast<Bytef*>(&(*out_)[written_]);
+    stream_.avail_out = static_cast<uInt>(room);
+    const int ret = deflate(&stream_, flush);
+    written_ += room - stream_.avail_out;
+    if (ret == Z_STREAM_END) return true;
+    if (ret != Z_OK && ret != Z_BUF_ERROR) {
+      failed_ = true;
+      return false;
+    }
+    // Done with this input once zlib consumed it all and had room left.
+    if (flush == Z_NO_FLUSH && stream_.avail_in == 0 && stream_.avail_out > 0) return true;
+  }
+}
+
+bool GzipStream::Write(std::string_view data) {
+  while (data.size() > kMaxChunk) {
+    if (!Deflate(data.substr(0, kMaxChunk), Z_NO_FLUSH)) return false;
+    data.remove_prefix(kMaxChunk);
+  }
+  return Deflate(data, Z_NO_FLUSH);
+}
+
+bool GzipStream::Finish() {
+  const bool ok = Deflate({}, Z_FINISH);
+  if (ok) {
+    out_->resize(written_);
+  } else {
+    out_->clear();
+  }
+  failed_ = true;  // until the next Begin()
+  return ok;
+}
+
 }  // namespace tkmprom

@@ -11,12 +11,9 @@ namespace {
 
 constexpr std::string_view kTotalSuffix = "_total";
 
-// Fixed per-sample overhead assumed by EstimateSize: the value (at most 24
-// characters), separators, braces and the newline.
-constexpr size_t kSampleOverhead = 32;
-constexpr size_t kLabelOverhead = 4;  // ="",
-// HELP and TYPE lines beyond the name (twice) and the help text.
-constexpr size_t kFamilyOverhead = 64;
+// The next render's text is reserved at the last one's size plus a margin,
+// so that it grows once instead of doubling its way up to megabytes.
+size_t Reserve(size_t last) { return last + last / 16 + 4096; }
 
 const char* TypeName(MetricType type) {
   switch (type) {
@@ -65,85 +62,124 @@ void AppendCanonicalOpenMetrics(double v, std::string* out) {
   if (out->find_first_of(".e", start) == std::string::npos) out->append(".0");
 }
 
-bool IsFloatLabel(MetricType type, std::string_view label_name) {
-  return (type == MetricType::kHistogram && label_name == "le") ||
-         (type == MetricType::kSummary && label_name == "quantile");
-}
-
-void AppendLabelValue(MetricType type, const Label& label, ExpositionFormat format,
-                      std::string* out) {
-  double v;
-  if (IsFloatLabel(type, label.name) && ParseFloatLabel(label.value, &v)) {
-    if (format == ExpositionFormat::kOpenMetrics100) {
-      AppendCanonicalOpenMetrics(v, out);
-    } else {
-      AppendDouble(v, out);
-    }
-    return;
-  }
-  AppendEscaped(label.value, /*escape_quote=*/true, out);
-}
-
 // The name printed in a family's HELP and TYPE lines.
-void AppendFamilyName(const MetricFamily& family, ExpositionFormat format, std::string* out) {
-  out->append(family.name);
-  if (family.type == MetricType::kCounter && format == ExpositionFormat::kText004) {
+void AppendFamilyName(std::string_view name, MetricType type, ExpositionFormat format,
+                      std::string* out) {
+  out->append(name);
+  if (type == MetricType::kCounter && format == ExpositionFormat::kText004) {
     out->append(kTotalSuffix);
   }
 }
 
-void AppendHeader(const MetricFamily& family, ExpositionFormat format, std::string* out) {
-  if (!family.help.empty()) {
-    out->append("# HELP ");
-    AppendFamilyName(family, format, out);
-    out->push_back(' ');
-    AppendEscaped(family.help, /*escape_quote=*/format == ExpositionFormat::kOpenMetrics100, out);
-    out->push_back('\n');
-  }
-  out->append("# TYPE ");
-  AppendFamilyName(family, format, out);
-  out->push_back(' ');
-  out->append(TypeName(family.type));
-  out->push_back('\n');
-}
+// Writes each family and sample as it arrives. Float label values (`le`,
+// `quantile`) repeat for every histogram and summary, mostly as the same
+// strings: their canonical forms are remembered by address.
+class TextSink : public MetricSink {
+ public:
+  TextSink(ExpositionFormat format, std::string* out, GzipStream* gzip)
+      : format_(format), out_(out), gzip_(gzip) {}
 
-void AppendSample(const MetricFamily& family, const Sample& sample, ExpositionFormat format,
-                  std::string* out) {
-  out->append(family.name);
-  out->append(sample.suffix);
-  if (!sample.labels.empty()) {
-    out->push_back('{');
-    bool first = true;
-    for (const Label& label : sample.labels) {
-      if (!first) out->push_back(',');
-      first = false;
-      out->append(label.name);
-      out->append("=\"");
-      AppendLabelValue(family.type, label, format, out);
-      out->push_back('"');
+  void Family(std::string_view name, MetricType type, std::string_view help) override {
+    name_ = name;
+    type_ = type;
+    if (!help.empty()) {
+      out_->append("# HELP ");
+      AppendFamilyName(name, type, format_, out_);
+      out_->push_back(' ');
+      AppendEscaped(help, /*escape_quote=*/format_ == ExpositionFormat::kOpenMetrics100, out_);
+      out_->push_back('\n');
     }
-    out->push_back('}');
+    out_->append("# TYPE ");
+    AppendFamilyName(name, type, format_, out_);
+    out_->push_back(' ');
+    out_->append(TypeName(type));
+    out_->push_back('\n');
   }
-  out->push_back(' ');
-  AppendDouble(sample.value, out);
-  out->push_back('\n');
-}
 
-// An upper-bound-ish guess of the rendered size, so that the output string
-// grows once instead of doubling its way up to megabytes.
-size_t EstimateSize(const std::vector<MetricFamily>& families) {
-  size_t size = 16;
-  for (const MetricFamily& family : families) {
-    size += 2 * family.name.size() + family.help.size() + kFamilyOverhead;
-    for (const Sample& sample : family.samples) {
-      size += family.name.size() + sample.suffix.size() + kSampleOverhead;
-      for (const Label& label : sample.labels) {
-        size += label.name.size() + label.value.size() + kLabelOverhead;
+  using MetricSink::Sample;
+  void Sample(std::string_view suffix, const LabelRef* labels, size_t label_count,
+              double value) override {
+    out_->append(name_);
+    out_->append(suffix);
+    if (label_count > 0) {
+      out_->push_back('{');
+      for (size_t i = 0; i < label_count; ++i) {
+        if (i > 0) out_->push_back(',');
+        out_->append(labels[i].name);
+        out_->append("=\"");
+        AppendLabelValue(labels[i]);
+        out_->push_back('"');
+      }
+      out_->push_back('}');
+    }
+    out_->push_back(' ');
+    AppendDouble(value, out_);
+    out_->push_back('\n');
+    if (gzip_ != nullptr && out_->size() - compressed_ >= kGzipChunk) Compress();
+  }
+
+  // Ends the exposition (and the gzip member, if any). False when gzip failed.
+  bool Finish() {
+    if (format_ == ExpositionFormat::kOpenMetrics100) out_->append("# EOF\n");
+    if (gzip_ == nullptr) return true;
+    Compress();
+    return gzip_->Finish();
+  }
+
+ private:
+  // Text is handed to zlib in chunks of this size while it is written.
+  static constexpr size_t kGzipChunk = 64 * 1024;
+
+  void Compress() {
+    gzip_->Write(std::string_view(*out_).substr(compressed_));
+    compressed_ = out_->size();
+  }
+
+  void AppendLabelValue(const LabelRef& label) {
+    const bool float_label = (type_ == MetricType::kHistogram && label.name == "le") ||
+                             (type_ == MetricType::kSummary && label.name == "quantile");
+    if (!float_label) {
+      AppendEscaped(label.value, /*escape_quote=*/true, out_);
+      return;
+    }
+    for (const CachedFloat& c : floats_) {
+      if (c.data == label.value.data() && c.size == label.value.size()) {
+        out_->append(c.text);
+        return;
       }
     }
+    std::string text;
+    double v;
+    if (ParseFloatLabel(label.value, &v)) {
+      if (format_ == ExpositionFormat::kOpenMetrics100) {
+        AppendCanonicalOpenMetrics(v, &text);
+      } else {
+        AppendDouble(v, &text);
+      }
+    } else {
+      AppendEscaped(label.value, /*escape_quote=*/true, &text);
+    }
+    out_->append(text);
+    if (floats_.size() < kMaxCachedFloats) {
+      floats_.push_back({label.value.data(), label.value.size(), std::move(text)});
+    }
   }
-  return size;
-}
+
+  struct CachedFloat {
+    const char* data;
+    size_t size;
+    std::string text;
+  };
+  static constexpr size_t kMaxCachedFloats = 64;
+
+  const ExpositionFormat format_;
+  std::string* const out_;
+  GzipStream* const gzip_;
+  size_t compressed_ = 0;
+  std::string_view name_;
+  MetricType type_ = MetricType::kGauge;
+  std::vector<CachedFloat> floats_;
+};
 
 }  // namespace
 
@@ -206,12 +242,21 @@ const char* ContentType(ExpositionFormat format) {
 
 void WriteExposition(const std::vector<MetricFamily>& families, ExpositionFormat format,
                      std::string* out) {
-  out->reserve(out->size() + EstimateSize(families));
-  for (const MetricFamily& family : families) {
-    AppendHeader(family, format, out);
-    for (const Sample& sample : family.samples) AppendSample(family, sample, format, out);
-  }
-  if (format == ExpositionFormat::kOpenMetrics100) out->append("# EOF\n");
+  TextSink sink(format, out, nullptr);
+  EmitFamilies(families, &sink);
+  sink.Finish();
+}
+
+bool RenderExposition(const Snapshot& snapshot, ExpositionFormat format, std::string* text,
+                      GzipStream* gzip, std::string* compressed) {
+  const size_t last_size = text->size();
+  text->clear();
+  text->reserve(Reserve(last_size));
+  bool gzip_ok = false;
+  if (gzip != nullptr) gzip_ok = gzip->Begin(compressed, Reserve(compressed->size()));
+  TextSink sink(format, text, gzip_ok ? gzip : nullptr);
+  EmitSnapshot(snapshot, &sink);
+  return sink.Finish() && gzip_ok;
 }
 
 }  // namespace tkmprom

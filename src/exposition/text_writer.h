@@ -1,5 +1,7 @@
-// The /metrics exposition writer: renders the engine's MetricFamily values as
-// Prometheus text format 0.0.4 or OpenMetrics 1.0.0, appending to one string.
+// The /metrics exposition writer: renders a Snapshot's families (see
+// snapshot_exposition.h), or MetricFamily values, as Prometheus text format
+// 0.0.4 or OpenMetrics 1.0.0, writing each sample as it is produced;
+// optionally compressing the text with gzip in the same pass.
 //
 // Both formats print `# HELP` (left out when the help text is empty) and
 // `# TYPE` per family, then one line per sample; a family without samples
@@ -23,16 +25,27 @@
 #include <string>
 #include <vector>
 
+#include "src/exposition/gzip.h"
+#include "src/exposition/snapshot_exposition.h"
 #include "tkmprom/metric_family.h"
+#include "tkmprom/snapshot.h"
 
 namespace tkmprom {
 
 enum class ExpositionFormat { kText004, kOpenMetrics100 };
 
 // Appends the exposition of `families` to *out. OpenMetrics output ends with
-// "# EOF\n". Reserves the estimated size up front; may throw std::bad_alloc.
+// "# EOF\n". May throw std::bad_alloc.
 void WriteExposition(const std::vector<MetricFamily>& families, ExpositionFormat format,
                      std::string* out);
+
+// Replaces *text with the exposition of `snapshot`, reusing its capacity
+// (reserved at its previous size plus a margin, so that it grows at most
+// once). With `gzip`, also replaces *compressed with the same text gzipped,
+// fed to zlib in chunks while it is written. Returns whether the gzip body
+// is complete (false without `gzip`). May throw std::bad_alloc.
+bool RenderExposition(const Snapshot& snapshot, ExpositionFormat format, std::string* text,
+                      GzipStream* gzip = nullptr, std::string* compressed = nullptr);
 
 // The Content-Type header value for `format`:
 // "text/plain; version=0.0.4; charset=utf-8" or

@@ -43,9 +43,9 @@ std::string SlowestSymbolsJson(const Snapshot& snapshot, size_t limit, uint64_t 
 }
 
 std::optional<std::string> DeviceJson(const Snapshot& snapshot, std::string_view device_id) {
-  auto it = snapshot.devices.find(std::string(device_id));
-  if (it == snapshot.devices.end()) return std::nullopt;
-  const DeviceState& d = it->second;
+  const DeviceState* found = snapshot.FindDevice(device_id);
+  if (found == nullptr) return std::nullopt;
+  const DeviceState& d = *found;
   Json out = {
       {"device_id", d.device_id},
       {"firmware_version", d.firmware_version},

@@ -2,82 +2,88 @@
 
 #include <utility>
 
-#include "src/exposition/gzip.h"
-
 namespace tkmprom {
 
-size_t MetricsCache::SlotIndex(ExpositionFormat format, bool gzip) {
-  size_t base = format == ExpositionFormat::kOpenMetrics100 ? 2 : 0;
-  return base + (gzip ? 1 : 0);
+size_t MetricsCache::FormatIndex(ExpositionFormat format) {
+  return format == ExpositionFormat::kOpenMetrics100 ? 1 : 0;
 }
 
-std::shared_ptr<const RenderedBody> MetricsCache::Cached(size_t slot, uint64_t generation,
-                                                         bool mark_requested) {
+std::shared_ptr<const RenderedBody> MetricsCache::Cached(size_t format, bool gzip,
+                                                         uint64_t generation, bool mark_requested) {
   MutexLock lock(&mu_);
-  if (mark_requested) requested_[slot] = true;
-  const std::shared_ptr<const RenderedBody>& body = bodies_[slot];
+  if (mark_requested) requested_[format] = true;
+  const Bodies& bodies = bodies_[format];
+  const std::shared_ptr<RenderedBody>& body = gzip ? bodies.gzip : bodies.plain;
   if (body != nullptr && body->generation >= generation) return body;
   return nullptr;
 }
 
-void MetricsCache::Store(size_t slot, const std::shared_ptr<const RenderedBody>& body) {
-  std::shared_ptr<const RenderedBody> old;
+void MetricsCache::Render(const std::shared_ptr<const Snapshot>& snapshot,
+                          ExpositionFormat format) {
+  const size_t index = FormatIndex(format);
+  auto plain = std::make_shared<RenderedBody>();
+  auto gzip = std::make_shared<RenderedBody>();
+  // Sized after the previous render, so that neither buffer regrows.
+  plain->bytes.reserve(sizes_[index].plain);
+  gzip->bytes.reserve(sizes_[index].gzip);
+  const bool gzipped =
+      RenderExposition(*snapshot, format, &plain->bytes, &gzip_streams_[index], &gzip->bytes);
+  sizes_[index] = {plain->bytes.size() + plain->bytes.size() / 16,
+                   gzip->bytes.size() + gzip->bytes.size() / 8};
+  plain->generation = snapshot->generation;
+  plain->format = format;
+  plain->gzip = false;
+  gzip->generation = snapshot->generation;
+  gzip->format = format;
+  gzip->gzip = gzipped;
+  if (!gzipped) gzip->bytes = plain->bytes;  // serve it uncompressed rather than not at all
+
+  Bodies old;
   {
     MutexLock lock(&mu_);
-    std::shared_ptr<const RenderedBody>& current = bodies_[slot];
+    Bodies& current = bodies_[index];
     // A slow render of an older snapshot must not replace a newer body.
-    if (current != nullptr && current->generation > body->generation) return;
-    old = std::move(current);
-    current = body;
+    if (current.plain != nullptr && current.plain->generation > snapshot->generation) return;
+    old = std::exchange(current, Bodies{std::move(plain), std::move(gzip)});
   }
-  // `old` (possibly megabytes) is freed here, unlocked.
+  // `old` (megabytes) is released here, unlocked; a response still sending
+  // it keeps it alive until it is done.
 }
 
 std::shared_ptr<const RenderedBody> MetricsCache::Get(
     const std::shared_ptr<const Snapshot>& snapshot, ExpositionFormat format, bool gzip) {
-  const size_t slot = SlotIndex(format, gzip);
+  const size_t index = FormatIndex(format);
   const uint64_t generation = snapshot->generation;
-  if (auto body = Cached(slot, generation, /*mark_requested=*/true)) return body;
+  if (auto body = Cached(index, gzip, generation, /*mark_requested=*/true)) return body;
 
-  MutexLock render_lock(&render_mu_[slot]);
+  MutexLock render_lock(&render_mu_[index]);
   // Another thread may have rendered it while this one waited.
-  if (auto body = Cached(slot, generation, /*mark_requested=*/false)) return body;
-
-  std::shared_ptr<const RenderedBody> result;
-  if (gzip) {
-    // Lock order: a gzip slot's render_mu, then its plain slot's.
-    std::shared_ptr<const RenderedBody> plain = Get(snapshot, format, /*gzip=*/false);
-    auto compressed = std::make_shared<RenderedBody>();
-    compressed->generation = plain->generation;
-    compressed->format = format;
-    compressed->gzip = true;
-    if (GzipCompress(plain->bytes, &compressed->bytes)) {
-      result = std::move(compressed);
-    } else {
-      result = std::move(plain);  // serve it uncompressed rather than not at all
-    }
-  } else {
-    auto rendered = std::make_shared<RenderedBody>();
-    rendered->generation = generation;
-    rendered->format = format;
-    WriteExposition(snapshot->families, format, &rendered->bytes);
-    result = std::move(rendered);
-  }
-  Store(slot, result);
-  return result;
+  if (auto body = Cached(index, gzip, generation, /*mark_requested=*/false)) return body;
+  Render(snapshot, format);
+  MutexLock lock(&mu_);
+  return gzip ? bodies_[index].gzip : bodies_[index].plain;
 }
 
 void MetricsCache::Prepare(const std::shared_ptr<const Snapshot>& snapshot) {
   for (ExpositionFormat format : {ExpositionFormat::kText004, ExpositionFormat::kOpenMetrics100}) {
-    for (bool gzip : {false, true}) {
-      bool wanted = format == ExpositionFormat::kText004;
-      if (!wanted) {
-        MutexLock lock(&mu_);
-        wanted = requested_[SlotIndex(format, gzip)];
-      }
-      if (wanted) Get(snapshot, format, gzip);
+    const size_t index = FormatIndex(format);
+    bool wanted = format == ExpositionFormat::kText004;
+    if (!wanted) {
+      MutexLock lock(&mu_);
+      wanted = requested_[index];
     }
+    if (wanted) Get(snapshot, format, /*gzip=*/false);
   }
+}
+
+size_t MetricsCache::MemoryBytes() const {
+  MutexLock lock(&mu_);
+  size_t bytes = 0;
+  for (const Bodies& b : bodies_) {
+    if (b.plain) bytes += b.plain->bytes.capacity();
+    if (b.gzip) bytes += b.gzip->bytes.capacity();
+  }
+  return bytes;
 }
 
 }  // namespace tkmprom

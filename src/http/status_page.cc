@@ -93,42 +93,34 @@ std::string SelfUrl(std::string_view device, bool refresh) {
   return url;
 }
 
-const MetricFamily* FindFamily(const Snapshot& s, std::string_view name) {
-  for (const MetricFamily& f : s.families) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
-}
-
-std::string_view LabelOf(const Sample& sample, std::string_view name) {
-  for (const Label& l : sample.labels) {
-    if (l.name == name) return l.value;
-  }
-  return {};
-}
-
-// The sum of every sample of a family (0 when absent).
-double Total(const Snapshot& s, std::string_view name) {
-  const MetricFamily* f = FindFamily(s, name);
-  double sum = 0;
-  if (f != nullptr) {
-    for (const Sample& sample : f->samples) sum += sample.value;
-  }
+template <typename Rows>
+uint64_t Sum(const Rows& rows) {
+  uint64_t sum = 0;
+  for (const auto& row : rows) sum += row.value;
   return sum;
 }
 
-// The family's samples summed by the value of `label`, largest first.
-std::vector<std::pair<std::string, double>> ByLabel(const Snapshot& s, std::string_view family,
-                                                    std::string_view label) {
-  std::map<std::string, double, std::less<>> sums;
-  if (const MetricFamily* f = FindFamily(s, family)) {
-    for (const Sample& sample : f->samples)
-      sums[std::string(LabelOf(sample, label))] += sample.value;
-  }
+// Rows summed by name, largest first (ties in name order).
+std::vector<std::pair<std::string, double>> Ranked(
+    std::map<std::string, double, std::less<>> sums) {
   std::vector<std::pair<std::string, double>> out(sums.begin(), sums.end());
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.second > b.second; });
   return out;
+}
+
+std::vector<std::pair<std::string, double>> ByLabel(const std::vector<LabelledCount>& rows) {
+  std::map<std::string, double, std::less<>> sums;
+  for (const LabelledCount& row : rows) sums[row.label] += static_cast<double>(row.value);
+  return Ranked(std::move(sums));
+}
+
+std::vector<std::pair<std::string, double>> OnlineByFirmware(const FleetTotals& fleet) {
+  std::map<std::string, double, std::less<>> sums;
+  for (const OnlineCombination& c : fleet.online) {
+    sums[c.firmware_version] += static_cast<double>(c.devices);
+  }
+  return Ranked(std::move(sums));
 }
 
 void Tile(Page& p, const char* id, const char* key, const std::string& value, bool bad = false) {
@@ -179,15 +171,15 @@ void Header(Page& p, const Snapshot* s, const StatusPageQuery& q) {
 // Returns false when the device is not in the snapshot.
 bool DeviceSection(Page& p, const Snapshot& s, const std::string& id) {
   p.Raw("<section id=\"device-result\">\n");
-  auto it = s.devices.find(id);
-  if (it == s.devices.end()) {
+  const DeviceState* found = s.FindDevice(id);
+  if (found == nullptr) {
     p.Raw("<div class=\"notfound\" id=\"device-not-found\"><strong>Device not found:</strong> ");
     p.Raw("no device <code>").Text(id).Raw("</code> is tracked. Ids are exact (");
     p.Raw("<code>^[0-9A-F]{12}$</code> by default); a device leaves memory after twice ");
     p.Raw("<code>device_timeout</code> without a heartbeat, boot or request.</div>\n</section>\n");
     return false;
   }
-  const DeviceState& d = it->second;
+  const DeviceState& d = *found;
   p.Raw("<div class=\"device\">\n<h2>Device <code>").Text(d.device_id).Raw("</code> &mdash; ");
   p.Raw(d.online ? "online" : "offline").Raw("</h2>\n<div class=\"cols\">\n<div><table>\n");
   auto row = [&p](const char* key, const char* id, const std::string& value) {
@@ -226,16 +218,17 @@ bool DeviceSection(Page& p, const Snapshot& s, const std::string& id) {
 
 void FleetSection(Page& p, const Snapshot& s) {
   p.Raw("<section id=\"fleet\">\n<h2>Fleet</h2>\n<div class=\"tiles\">\n");
-  Tile(p, "fleet-online", "devices online", Count(Total(s, "tickrmeter_devices_online")));
-  Tile(p, "fleet-tracked", "tracked", Count(Total(s, "tickrmeter_devices_tracked")));
-  Tile(p, "fleet-charging", "charging", Count(Total(s, "tickrmeter_devices_charging")));
+  const FleetTotals& fleet = s.fleet;
+  Tile(p, "fleet-online", "devices online", Count(fleet.online_total));
+  Tile(p, "fleet-tracked", "tracked", Count(fleet.tracked));
+  Tile(p, "fleet-charging", "charging", Count(fleet.charging));
   Tile(p, "fleet-boots-hour", "boots in the last hour", std::to_string(s.boots_last_hour));
-  Tile(p, "fleet-boots-total", "boots since start", Count(Total(s, "tickrmeter_device_boots")));
+  Tile(p, "fleet-boots-total", "boots since start", Count(fleet.boots_total));
   p.Raw("</div>\n<h3>Online by firmware version</h3>\n");
   p.Raw("<table id=\"firmware-table\">\n<tr><th>firmware_version</th><th class=\"n\">online");
   p.Raw("</th></tr>\n");
   int rows = 0;
-  for (const auto& [firmware, n] : ByLabel(s, "tickrmeter_devices_online", "firmware_version")) {
+  for (const auto& [firmware, n] : OnlineByFirmware(fleet)) {
     if (n <= 0) continue;
     ++rows;
     p.Raw("<tr><td class=\"mono\">").Text(firmware).Raw("</td><td class=\"n\">").Text(Count(n));
@@ -365,27 +358,24 @@ void CountTable(Page& p, const char* id, const char* key_header,
 
 void HealthSection(Page& p, const Snapshot& s) {
   p.Raw("<section id=\"health\">\n<h2>Plugin health</h2>\n<div class=\"tiles\">\n");
-  const double invalid = Total(s, "tickrmeter_messages_invalid");
-  const double dropped = Total(s, "tickrmeter_tracking_dropped");
-  const double observations = Total(s, "tickrmeter_observations_dropped");
-  const double restarts = Total(s, "tickrmeter_companion_restarts");
-  Tile(p, "health-messages", "messages received", Count(Total(s, "tickrmeter_messages")));
+  const PluginTotals& plugin = s.plugin;
+  const uint64_t invalid = Sum(plugin.invalid);
+  const uint64_t dropped = Sum(plugin.tracking_dropped);
+  const uint64_t observations = plugin.observations_dropped;
+  const uint64_t restarts = Sum(plugin.companion_restarts);
+  Tile(p, "health-messages", "messages received", Count(Sum(plugin.messages)));
   Tile(p, "health-invalid", "invalid messages", Count(invalid), invalid > 0);
   Tile(p, "health-caps", "caps hit (tracking dropped)", Count(dropped), dropped > 0);
   Tile(p, "health-observations-dropped", "observations dropped", Count(observations),
        observations > 0);
   Tile(p, "health-restarts", "companion restarts", Count(restarts), restarts > 0);
   p.Raw("</div>\n<div class=\"cols\">\n<div><h3>Messages by kind</h3>\n");
-  CountTable(p, "messages-table", "kind", ByLabel(s, "tickrmeter_messages", "kind"), false);
+  CountTable(p, "messages-table", "kind", ByLabel(plugin.messages), false);
   p.Raw("</div>\n<div><h3>Invalid messages</h3>\n");
   std::vector<std::pair<std::string, double>> bad;
-  if (const MetricFamily* f = FindFamily(s, "tickrmeter_messages_invalid")) {
-    for (const Sample& sample : f->samples) {
-      if (sample.value <= 0) continue;
-      bad.emplace_back(
-          std::string(LabelOf(sample, "kind")) + " / " + std::string(LabelOf(sample, "reason")),
-          sample.value);
-    }
+  for (const InvalidCount& c : plugin.invalid) {
+    if (c.value == 0) continue;
+    bad.emplace_back(std::string(c.kind) + " / " + c.reason, static_cast<double>(c.value));
   }
   if (bad.empty()) {
     p.Raw("<p id=\"invalid-none\">none</p>\n");
@@ -393,13 +383,11 @@ void HealthSection(Page& p, const Snapshot& s) {
     CountTable(p, "invalid-table", "kind / reason", bad, true);
   }
   p.Raw("<h3>Caps hit (tracking dropped)</h3>\n");
-  CountTable(p, "dropped-table", "table", ByLabel(s, "tickrmeter_tracking_dropped", "table"), true);
+  CountTable(p, "dropped-table", "table", ByLabel(plugin.tracking_dropped), true);
   p.Raw("</div>\n</div>\n");
-  if (const MetricFamily* f = FindFamily(s, "tickrmeter_build_info")) {
-    if (!f->samples.empty()) {
-      p.Raw("<p class=\"note\" id=\"build\">tkmprom ").Text(LabelOf(f->samples[0], "version"));
-      p.Raw(" in mosquitto ").Text(LabelOf(f->samples[0], "mosquitto_version")).Raw("</p>\n");
-    }
+  if (!plugin.version.empty()) {
+    p.Raw("<p class=\"note\" id=\"build\">tkmprom ").Text(plugin.version);
+    p.Raw(" in mosquitto ").Text(plugin.mosquitto_version).Raw("</p>\n");
   }
   p.Raw("</section>\n");
 }

@@ -303,7 +303,7 @@ TEST(BackendTest, BackendTotalsEqualSymbolTotals) {
   const auto snap = h.Snap();
   auto total = [&](const char* name, const char* label) {
     double sum = 0;
-    for (const MetricFamily& f : snap->families) {
+    for (const MetricFamily& f : CollectFamilies(*snap)) {
       for (const Sample& s : f.samples) {
         if (f.name + s.suffix == name && s.labels.size() == 1 && s.labels[0].name == label) {
           sum += s.value;

@@ -48,9 +48,9 @@ TEST(DeviceLabelsTest, LongAndNonPrintableValuesAreStoredAsInvalid) {
   EXPECT_EQ(h.V(kOnline, Online("70p", "a \"quoted\" {~}", "C84016")), 1);
   // The device API shows the stored value; nothing was cut off by a cap.
   const auto s = h.Snap();
-  EXPECT_EQ(s->devices.at(Id(1)).firmware_version, "_invalid");
-  EXPECT_EQ(s->devices.at(Id(1)).inner_version, longest);
-  EXPECT_EQ(s->devices.at(Id(2)).inner_version, "_invalid");
+  EXPECT_EQ(s->FindDevice(Id(1))->firmware_version, "_invalid");
+  EXPECT_EQ(s->FindDevice(Id(1))->inner_version, longest);
+  EXPECT_EQ(s->FindDevice(Id(2))->inner_version, "_invalid");
   EXPECT_EQ(h.V(kDropped, kLabelsTable), 0);
 }
 
@@ -69,7 +69,7 @@ TEST(DeviceLabelsTest, AtMost256ValuesPerLabelThenOther) {
   EXPECT_EQ(h.V(kOnline, Online("_invalid", "elec+HB", "C84016")), 1);
   EXPECT_EQ(h.V(kOnline, Online("unknown", "unknown", "unknown")), 1);
   EXPECT_EQ(h.Samples(kOnline).size(), DeviceLabels::kMaxValuesPerLabel);
-  EXPECT_EQ(h.Snap()->devices.at(Id(300)).firmware_version, "_other");
+  EXPECT_EQ(h.Snap()->FindDevice(Id(300))->firmware_version, "_other");
   EXPECT_EQ(h.V(kDropped, kLabelsTable), 47);
   // Heartbeats repeating the folded value add nothing.
   for (int i = 253; i < 300; ++i) {
@@ -117,7 +117,7 @@ TEST(DeviceLabelsTest, AtMost1000CombinationsThenAllOther) {
   EXPECT_EQ(h.Samples(kOnline).size(), DeviceLabels::kMaxCombinations);
   EXPECT_EQ(h.V(kDropped, kLabelsTable), 202);
   // The device API keeps the device's own (admitted) values.
-  EXPECT_EQ(h.Snap()->devices.at(Id(1200)).firmware_version, "f39");
+  EXPECT_EQ(h.Snap()->FindDevice(Id(1200))->firmware_version, "f39");
   // Repeats add nothing; a device moving to an admitted combination leaves _other.
   h.Heartbeat(5000, Hb(Id(1200), "f39", "i29", "C84016"));
   h.Heartbeat(5000, Hb(Id(1199), "f0", "i0", "C84016"));
@@ -176,7 +176,7 @@ TEST(DeviceLabelsTest, LabelFloodKeepsTheExpositionSmall) {
     }
     const auto s = h.Snap();
     std::string text;
-    WriteExposition(s->families, ExpositionFormat::kText004, &text);
+    WriteExposition(CollectFamilies(*s), ExpositionFormat::kText004, &text);
     EXPECT_LT(text.size(), 200'000u) << bytes;
     size_t longest = 0;
     for (const Sample* sample : h.Samples(kOnline)) {
@@ -184,7 +184,7 @@ TEST(DeviceLabelsTest, LabelFloodKeepsTheExpositionSmall) {
     }
     EXPECT_LE(longest, DeviceLabels::kMaxValueBytes) << bytes;
     EXPECT_LE(h.Samples(kOnline).size(), DeviceLabels::kMaxCombinations) << bytes;
-    for (const auto& [id, device] : s->devices) {
+    for (const auto& device : s->devices) {
       ASSERT_LE(device.firmware_version.size(), DeviceLabels::kMaxValueBytes);
       ASSERT_LE(device.inner_version.size(), DeviceLabels::kMaxValueBytes);
       ASSERT_LE(device.flash_id.size(), DeviceLabels::kMaxValueBytes);

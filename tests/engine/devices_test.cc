@@ -41,7 +41,7 @@ TEST(DevicesTest, BootResendsAndEchoesCountedOnce) {
   h.Boot(75'000, kDev);  // resends keep refreshing the 60 s window
   EXPECT_EQ(h.V(kBoots, Fw("unknown")), 1);
   h.Snap();
-  EXPECT_EQ(h.Snap()->devices.at(kDev).boots, 1u);
+  EXPECT_EQ(h.Snap()->FindDevice(kDev)->boots, 1u);
 }
 
 TEST(DevicesTest, BootAfterAnswerCountsAgain) {
@@ -111,13 +111,13 @@ TEST(DevicesTest, HeartbeatShapesOfOldFirmwareAndNumbersAsNumbers) {
       0,
       R"({"status":"online","firmware_version":"30","device":"0123456789AB","battery":91,"vin":2900})");
   auto s = h.Snap();
-  const DeviceState& a = s->devices.at(kDev);
+  const DeviceState& a = *s->FindDevice(kDev);
   EXPECT_EQ(a.firmware_version, "40p");
   EXPECT_EQ(a.battery, 55);
   EXPECT_EQ(a.charging, 1);
   EXPECT_EQ(a.wifi_disconnects, 2);
   EXPECT_EQ(a.uptime_s, 120);
-  const DeviceState& b = s->devices.at(kDev2);
+  const DeviceState& b = *s->FindDevice(kDev2);
   EXPECT_EQ(b.battery, 91);
   EXPECT_EQ(b.vin, 2900);
   EXPECT_EQ(b.uptime_s, -1);
@@ -149,7 +149,7 @@ TEST(DevicesTest, OnlineLabelsFleetDistributionsAndOfflineAfterDeviceTimeout) {
   EXPECT_EQ(h.V(kOnline, OnlineLabels("unknown", "unknown", "unknown")), 0);
   EXPECT_EQ(h.V("tickrmeter_devices_battery_level", {{"upper_bound", "25"}}), 0);
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 3);
-  EXPECT_FALSE(h.Snap()->devices.at(kDev2).online);
+  EXPECT_FALSE(h.Snap()->FindDevice(kDev2)->online);
 }
 
 TEST(DevicesTest, DeviceRemovedAfterTwiceDeviceTimeout) {
@@ -159,7 +159,7 @@ TEST(DevicesTest, DeviceRemovedAfterTwiceDeviceTimeout) {
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
   h.Advance(4'201'000);
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 0);
-  EXPECT_EQ(h.Snap()->devices.count(kDev), 0u);
+  EXPECT_EQ(h.Snap()->FindDevice(kDev), nullptr);
   // It comes back as a new entry.
   h.Heartbeat(4'300'000, Hb(kDev, "70p", 200));
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
@@ -170,7 +170,7 @@ TEST(DevicesTest, PerDeviceMetricsOffHasNoDeviceIdLabel) {
   h.Heartbeat(0, Hb(kDev, "70p", 100));
   h.Request(0, kDev);
   h.Answer(10, kDev, SingleQuote("UPDATE", "AAPL"));
-  for (const MetricFamily& f : h.Snap()->families) {
+  for (const MetricFamily& f : CollectFamilies(*h.Snap())) {
     EXPECT_EQ(f.name.rfind("tickrmeter_device_", 0) == 0 && f.name != "tickrmeter_device_boots",
               false)
         << f.name;

@@ -102,8 +102,8 @@ TEST(EngineAllocTest, SupersedingRequestFloodDoesNotAllocate) {
   EXPECT_EQ(g_allocations, 0);
   PluginCounters p;
   auto snap = engine.BuildSnapshot(p);
-  EXPECT_EQ(snap->devices.at("A1B2C3D4E5F6").requests, 401'000u);
-  EXPECT_EQ(snap->devices.at("A1B2C3D4E5F6").pending, 1u);
+  EXPECT_EQ(snap->FindDevice("A1B2C3D4E5F6")->requests, 401'000u);
+  EXPECT_EQ(snap->FindDevice("A1B2C3D4E5F6")->pending, 1u);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "src/engine/engine.h"
 #include "src/engine/payload_parser.h"
+#include "src/exposition/snapshot_exposition.h"
 #include "tests/engine/engine_workload.h"
 
 namespace {
@@ -70,10 +71,11 @@ int main() {
     auto snap = engine.BuildSnapshot(plugin);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s0).count());
     samples = 0;
-    for (const auto& f : snap->families) samples += f.samples.size();
+    for (const auto& f : tkmprom::CollectFamilies(*snap)) samples += f.samples.size();
     if (i == 0) {
       std::printf("snapshot: %zu families, %zu samples, %zu symbols, %zu devices\n",
-                  snap->families.size(), samples, snap->symbols.size(), snap->devices.size());
+                  tkmprom::CollectFamilies(*snap).size(), samples, snap->symbols.size(),
+                  snap->devices.size());
     }
   }
   std::sort(ms.begin(), ms.end());

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "src/engine/engine.h"
+#include "src/exposition/snapshot_exposition.h"
 #include "tkmprom/config.h"
 #include "tkmprom/snapshot.h"
 
@@ -67,6 +68,7 @@ class EngineHarness {
 
   std::shared_ptr<const Snapshot> Snap(const PluginCounters& p = PluginCounters()) {
     snap_ = engine_.BuildSnapshot(p);
+    families_ = CollectFamilies(*snap_);
     return snap_;
   }
 
@@ -74,7 +76,7 @@ class EngineHarness {
   // exactly `labels` (in any order), from a fresh snapshot; nullopt if absent.
   std::optional<double> Value(const std::string& name, const Labels& labels = {}) {
     Snap();
-    return Find(*snap_, name, labels);
+    return Find(families_, name, labels);
   }
   // Like Value, 0 when absent is not acceptable: -1 marks "absent".
   double V(const std::string& name, const Labels& labels = {}) {
@@ -83,7 +85,11 @@ class EngineHarness {
 
   static std::optional<double> Find(const Snapshot& s, const std::string& name,
                                     const Labels& labels) {
-    for (const MetricFamily& f : s.families) {
+    return Find(CollectFamilies(s), name, labels);
+  }
+  static std::optional<double> Find(const std::vector<MetricFamily>& families,
+                                    const std::string& name, const Labels& labels) {
+    for (const MetricFamily& f : families) {
       if (name.compare(0, f.name.size(), f.name) != 0) continue;
       for (const Sample& sample : f.samples) {
         if (f.name + sample.suffix != name || sample.labels.size() != labels.size()) continue;
@@ -103,7 +109,7 @@ class EngineHarness {
   std::vector<const Sample*> Samples(const std::string& name) {
     Snap();
     std::vector<const Sample*> out;
-    for (const MetricFamily& f : snap_->families) {
+    for (const MetricFamily& f : families_) {
       for (const Sample& s : f.samples) {
         if (f.name + s.suffix == name) out.push_back(&s);
       }
@@ -115,7 +121,7 @@ class EngineHarness {
   double LedgerGap(const std::string& symbol) {
     Snap();
     const Labels l = {{"symbol", symbol}};
-    auto get = [&](const char* n) { return Find(*snap_, n, l).value_or(0); };
+    auto get = [&](const char* n) { return Find(families_, n, l).value_or(0); };
     return get("tickrmeter_stock_update_requests_total") -
            (get("tickrmeter_stock_update_responses_total") +
             get("tickrmeter_stock_update_errors_total") + get("tickrmeter_symbol_timeout_total") +
@@ -127,7 +133,7 @@ class EngineHarness {
   double BackendLedgerGap(const std::string& backend) {
     Snap();
     const Labels l = {{"backend", backend}};
-    auto get = [&](const char* n) { return Find(*snap_, n, l).value_or(0); };
+    auto get = [&](const char* n) { return Find(families_, n, l).value_or(0); };
     return get("tickrmeter_backend_requests_total") -
            (get("tickrmeter_backend_responses_total") + get("tickrmeter_backend_errors_total") +
             get("tickrmeter_backend_timeouts_total") + get("tickrmeter_backend_superseded_total") +
@@ -140,6 +146,7 @@ class EngineHarness {
   Engine engine_;
   bool bridged_ = false;
   std::shared_ptr<const Snapshot> snap_;
+  std::vector<MetricFamily> families_;  // of snap_
 };
 
 // Payloads in the shapes of the protocol reference §1.3. `symbol_type` is

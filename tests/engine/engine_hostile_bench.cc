@@ -84,9 +84,9 @@ void LabelFlood(size_t value_bytes) {
   const long after = RssKiB();
   std::string text;
   const auto snap = engine.BuildSnapshot(plugin);
-  tkmprom::WriteExposition(snap->families, tkmprom::ExpositionFormat::kText004, &text);
+  tkmprom::WriteExposition(CollectFamilies(*snap), tkmprom::ExpositionFormat::kText004, &text);
   size_t online_series = 0, longest = 0;
-  for (const auto& f : snap->families) {
+  for (const auto& f : CollectFamilies(*snap)) {
     if (f.name != "tickrmeter_devices_online") continue;
     online_series = f.samples.size();
     for (const auto& s : f.samples) {
@@ -94,7 +94,7 @@ void LabelFlood(size_t value_bytes) {
     }
   }
   double dropped = 0;
-  for (const auto& f : snap->families) {
+  for (const auto& f : CollectFamilies(*snap)) {
     if (f.name != "tickrmeter_tracking_dropped") continue;
     for (const auto& s : f.samples) {
       if (s.labels.size() == 1 && s.labels[0].value == "labels") dropped = s.value;

@@ -65,7 +65,7 @@ TEST(EngineLimitsTest, PendingRequestsPerDeviceAreBounded) {
   EngineHarness h;
   for (int i = 0; i < 70; ++i) h.Request(i, Id(1), "S" + std::to_string(i));
   const auto s = h.Snap();
-  EXPECT_EQ(s->devices.at(Id(1)).pending, 64u);
+  EXPECT_EQ(s->FindDevice(Id(1))->pending, 64u);
   EXPECT_EQ(h.V("tickrmeter_tracking_dropped_total", {{"table", "pending"}}), 6);
   // Refused requests are counted nowhere else.
   EXPECT_EQ(h.V("tickrmeter_stock_update_requests_total", {{"symbol", "S63"}}), 1);
@@ -215,7 +215,7 @@ TEST(EngineLimitsTest, ExpositionPassesPromtool) {
     p.version = "0.1.0";
     p.mosquitto_version = "2.0.11";
     std::string text;
-    WriteExposition(h.Snap(p)->families, ExpositionFormat::kText004, &text);
+    WriteExposition(CollectFamilies(*h.Snap(p)), ExpositionFormat::kText004, &text);
     EXPECT_EQ(RunPromtool(text), "") << text;
   }
 }

@@ -27,7 +27,7 @@ struct SymbolLedger {
 
 std::map<std::string, SymbolLedger> Ledgers(const Snapshot& s) {
   std::map<std::string, SymbolLedger> out;
-  for (const MetricFamily& f : s.families) {
+  for (const MetricFamily& f : CollectFamilies(s)) {
     for (const Sample& sample : f.samples) {
       if (sample.labels.empty() || sample.labels[0].name != "symbol") continue;
       SymbolLedger& l = out[sample.labels[0].value];
@@ -47,7 +47,7 @@ std::map<std::string, SymbolLedger> Ledgers(const Snapshot& s) {
 // The same ledger per `backend` label, from the tickrmeter_backend_* families.
 std::map<std::string, SymbolLedger> BackendLedgers(const Snapshot& s) {
   std::map<std::string, SymbolLedger> out;
-  for (const MetricFamily& f : s.families) {
+  for (const MetricFamily& f : CollectFamilies(s)) {
     for (const Sample& sample : f.samples) {
       if (sample.labels.empty() || sample.labels[0].name != "backend") continue;
       SymbolLedger& l = out[sample.labels[0].value];
@@ -181,7 +181,7 @@ void RunRandom(uint64_t seed, int steps, double symbol_expiry_s = 30) {
       if (name != "unknown" && name != "_page" && name != "_other") ++real_symbols;
     }
     double device_pending = 0;
-    for (const auto& [id, d] : snap->devices) device_pending += d.pending;
+    for (const auto& d : snap->devices) device_pending += d.pending;
     ASSERT_EQ(pending_sum, device_pending) << "seed " << seed << " step " << step;
     ASSERT_LE(snap->devices.size(), c.max_devices);
     ASSERT_LE(real_symbols, c.max_symbols);

@@ -42,7 +42,7 @@ TEST(TailQuantilesTest, EightAnswerExampleInMetricsText) {
   EngineHarness h;
   const auto snap = EightAnswers(h);
   std::string text;
-  WriteExposition(snap->families, ExpositionFormat::kText004, &text);
+  WriteExposition(CollectFamilies(*snap), ExpositionFormat::kText004, &text);
   const std::string q = "tickrmeter_symbol_latency_seconds{symbol=\"BRENT\",quantile=";
   EXPECT_NEAR(SampleValue(text, q + "\"0.5\"} "), 0.3, 0.003) << text;
   for (const char* tail : {"\"0.9\"} ", "\"0.95\"} ", "\"0.99\"} "}) {

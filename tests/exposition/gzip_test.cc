@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 
 namespace tkmprom {
 namespace {
@@ -79,6 +81,50 @@ TEST(GzipTest, ReplacesOutput) {
 TEST(GzipTest, InvalidLevelFails) {
   std::string out = "stale";
   EXPECT_FALSE(GzipCompress("abc", &out, 42));
+  EXPECT_TRUE(out.empty());
+}
+
+// A GzipStream fed in pieces of every size produces one member that inflates
+// to their concatenation, also when reused for a second body.
+TEST(GzipStreamTest, PiecesInflateToTheWhole) {
+  std::mt19937 rng(7);
+  std::string whole;
+  for (int i = 0; i < 300000; ++i) whole.push_back(static_cast<char>('a' + rng() % 7));
+  GzipStream stream(1);
+  for (int round = 0; round < 2; ++round) {
+    std::string out;
+    ASSERT_TRUE(stream.Begin(&out, round == 0 ? 0 : 1000));
+    size_t pos = 0;
+    size_t piece = 1;
+    while (pos < whole.size()) {
+      const size_t n = std::min(piece, whole.size() - pos);
+      ASSERT_TRUE(stream.Write(std::string_view(whole).substr(pos, n)));
+      pos += n;
+      piece = piece * 3 + 1;
+    }
+    ASSERT_TRUE(stream.Finish());
+    std::string inflated;
+    ASSERT_TRUE(Gunzip(out, &inflated));
+    EXPECT_EQ(inflated, whole) << "round " << round;
+  }
+}
+
+TEST(GzipStreamTest, EmptyBodyIsAValidMember) {
+  GzipStream stream;
+  std::string out;
+  ASSERT_TRUE(stream.Begin(&out));
+  ASSERT_TRUE(stream.Finish());
+  std::string inflated = "x";
+  ASSERT_TRUE(Gunzip(out, &inflated));
+  EXPECT_EQ(inflated, "");
+}
+
+TEST(GzipStreamTest, InvalidLevelFails) {
+  GzipStream stream(42);
+  std::string out;
+  EXPECT_FALSE(stream.Begin(&out));
+  EXPECT_FALSE(stream.Write("abc"));
+  EXPECT_FALSE(stream.Finish());
   EXPECT_TRUE(out.empty());
 }
 

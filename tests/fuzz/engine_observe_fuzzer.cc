@@ -80,7 +80,7 @@ std::string_view LabelValue(const Sample& sample, std::string_view name) {
 // (summed over device_id when per-device series are on).
 void CheckLedger(const Snapshot& snapshot) {
   std::map<std::string, double> balance;
-  for (const MetricFamily& family : snapshot.families) {
+  for (const MetricFamily& family : CollectFamilies(snapshot)) {
     double sign = 0;
     if (family.name == "tickrmeter_stock_update_requests") {
       sign = 1;
@@ -110,11 +110,11 @@ void BuildAndRender(const Engine& engine, bool check_ledger) {
   if (snapshot == nullptr) Fail("BuildSnapshot", "returned null");
   if (check_ledger) CheckLedger(*snapshot);
   std::string out;
-  WriteExposition(snapshot->families, ExpositionFormat::kText004, &out);
+  WriteExposition(CollectFamilies(*snapshot), ExpositionFormat::kText004, &out);
   out.clear();
-  WriteExposition(snapshot->families, ExpositionFormat::kOpenMetrics100, &out);
+  WriteExposition(CollectFamilies(*snapshot), ExpositionFormat::kOpenMetrics100, &out);
   SlowestSymbolsJson(*snapshot, kMaxSlowestLimit, 0);
-  for (const auto& [id, state] : snapshot->devices) {
+  for (const auto& state : snapshot->devices) {
     if (!DeviceJson(*snapshot, id)) Fail("DeviceJson", "a listed device is unknown: " + id);
   }
 }

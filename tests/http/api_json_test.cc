@@ -135,7 +135,7 @@ DeviceState FullDevice() {
 
 TEST(DeviceJsonTest, WritesEveryField) {
   Snapshot s;
-  s.devices["A1B2C3D4E5F6"] = FullDevice();
+  s.devices.push_back(FullDevice());
   std::optional<std::string> text = DeviceJson(s, "A1B2C3D4E5F6");
   ASSERT_TRUE(text.has_value());
   Json expected = {{"device_id", "A1B2C3D4E5F6"},
@@ -165,7 +165,7 @@ TEST(DeviceJsonTest, UnknownNumbersAreNull) {
   Snapshot s;
   DeviceState d;
   d.device_id = "000000000001";
-  s.devices[d.device_id] = d;
+  s.devices.push_back(d);
   Json out = Json::parse(*DeviceJson(s, "000000000001"));
   for (const char* key : {"last_heartbeat_age_seconds", "battery", "vin", "uptime_seconds",
                           "charging", "wifi_disconnects", "xmc"}) {
@@ -179,7 +179,7 @@ TEST(DeviceJsonTest, UnknownNumbersAreNull) {
 
 TEST(DeviceJsonTest, UnknownDeviceIsNullopt) {
   Snapshot s;
-  s.devices["A1B2C3D4E5F6"] = FullDevice();
+  s.devices.push_back(FullDevice());
   EXPECT_FALSE(DeviceJson(s, "FFFFFFFFFFFF").has_value());
   EXPECT_FALSE(DeviceJson(s, "").has_value());
   EXPECT_FALSE(DeviceJson(Snapshot{}, "A1B2C3D4E5F6").has_value());

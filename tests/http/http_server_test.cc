@@ -66,7 +66,7 @@ std::shared_ptr<const Snapshot> MakeSnapshot(uint64_t generation, double scale) 
   d.device_id = "A1B2C3D4E5F6";
   d.online = true;
   d.battery = 55;
-  s->devices[d.device_id] = d;
+  s->devices.push_back(d);
   return s;
 }
 

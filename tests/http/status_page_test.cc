@@ -23,14 +23,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr char kHostile[] = "<img src=x onerror=\"alert(1)\">&'";
 constexpr char kHostileEscaped[] = "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;";
 
-MetricFamily Family(const char* name, MetricType type, std::vector<Sample> samples) {
-  MetricFamily f;
-  f.name = name;
-  f.type = type;
-  f.samples = std::move(samples);
-  return f;
-}
-
 SymbolWindow Window(std::string symbol, double avg, double p95, double rate, uint64_t requests,
                     std::vector<uint64_t> buckets = {}, std::string backend = "unknown") {
   SymbolWindow w;
@@ -78,35 +70,21 @@ BackendTotals Totals(const char* backend, uint64_t requests, uint64_t responses,
 Snapshot MakeSnapshot() {
   Snapshot s;
   s.generation = 42;
-  auto online = [](const char* fw, double n) {
-    return Sample{"", {{"firmware_version", fw}, {"inner_version", "x"}, {"flash_id", "y"}}, n};
-  };
-  s.families.push_back(Family("tickrmeter_devices_online", MetricType::kGauge,
-                              {online("unknown", 0), online("70p", 2), online("2.4.1", 5),
-                               online("70p", 1), online(kHostile, 1)}));
-  s.families.push_back(Family("tickrmeter_devices_tracked", MetricType::kGauge, {{"", {}, 12}}));
-  s.families.push_back(Family("tickrmeter_devices_charging", MetricType::kGauge, {{"", {}, 2}}));
-  s.families.push_back(Family("tickrmeter_device_boots", MetricType::kCounter,
-                              {{"_total", {{"firmware_version", "70p"}}, 6},
-                               {"_total", {{"firmware_version", "unknown"}}, 1}}));
-  s.families.push_back(Family("tickrmeter_messages", MetricType::kCounter,
-                              {{"_total", {{"kind", "stock_request"}}, 1234},
-                               {"_total", {{"kind", "heartbeat"}}, 56},
-                               {"_total", {{"kind", "boot"}}, 0}}));
-  s.families.push_back(Family("tickrmeter_messages_invalid", MetricType::kCounter,
-                              {{"_total", {{"kind", "stock_request"}, {"reason", "json"}}, 3},
-                               {"_total", {{"kind", "heartbeat"}, {"reason", "field"}}, 0}}));
-  s.families.push_back(Family("tickrmeter_tracking_dropped", MetricType::kCounter,
-                              {{"_total", {{"table", "devices"}}, 0},
-                               {"_total", {{"table", "symbols"}}, 4},
-                               {"_total", {{"table", "pending"}}, 0}}));
-  s.families.push_back(
-      Family("tickrmeter_observations_dropped", MetricType::kCounter, {{"_total", {}, 0}}));
-  s.families.push_back(
-      Family("tickrmeter_companion_restarts", MetricType::kCounter, {{"_total", {}, 1}}));
-  s.families.push_back(
-      Family("tickrmeter_build_info", MetricType::kGauge,
-             {{"", {{"version", "0.1.0-test"}, {"mosquitto_version", "2.0.11"}}, 1}}));
+  auto online = [](const char* fw, uint64_t n) { return OnlineCombination{fw, "x", "y", n}; };
+  s.fleet.online = {online("unknown", 0), online("70p", 2), online("2.4.1", 5), online("70p", 1),
+                    online(kHostile, 1)};
+  s.fleet.online_total = 9;
+  s.fleet.tracked = 12;
+  s.fleet.charging = 2;
+  s.fleet.boots_by_firmware = {{"70p", 6}, {"unknown", 1}};
+  s.fleet.boots_total = 7;
+  s.plugin.messages = {{"stock_request", 1234}, {"heartbeat", 56}, {"boot", 0}};
+  s.plugin.invalid = {{"stock_request", "json", 3}, {"heartbeat", "field", 0}};
+  s.plugin.tracking_dropped = {{"devices", 0}, {"symbols", 4}, {"pending", 0}};
+  s.plugin.observations_dropped = 0;
+  s.plugin.companion_restarts = {{"exit", 1}};
+  s.plugin.version = "0.1.0-test";
+  s.plugin.mosquitto_version = "2.0.11";
 
   s.latency_bounds = {0.5, 1, 2};
   s.symbols = {Window("FAST", 0.12, 0.2, 0, 50, {50, 0, 0, 0}, "stock"),
@@ -143,12 +121,12 @@ Snapshot MakeSnapshot() {
   d.timeouts = 1;
   d.pending = 2;
   d.last_symbol = "AAPL";
-  s.devices[d.device_id] = d;
+  s.devices.push_back(d);
   DeviceState h;
   h.device_id = kHostile;
   h.firmware_version = kHostile;
   h.last_symbol = kHostile;
-  s.devices[h.device_id] = h;
+  s.devices.push_back(h);
   return s;
 }
 
@@ -473,7 +451,7 @@ TEST(StatusPageTest, DeviceNeverReportedShowsDashes) {
   Snapshot s;
   DeviceState d;
   d.device_id = "000000000001";
-  s.devices[d.device_id] = d;
+  s.devices.push_back(d);
   const std::string device = Section(Render(&s, Query("000000000001")).html, "device-result");
   EXPECT_TRUE(Has(device, "&mdash; offline"));
   EXPECT_EQ(ById(device, "device-firmware"), "\u2013");
