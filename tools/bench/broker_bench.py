@@ -516,6 +516,7 @@ def main():
                           ", COMPANION RESTARTED" if e["companion_restarted"] else ""),
                       file=sys.stderr)
 
+        print("fleet scale: memory, then /metrics latency against floor_server", file=sys.stderr)
         mem, latency, fleet = fleet_scale(args, plugin, floor_bin, work, replay_bin, traffic)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -550,14 +551,14 @@ def main():
     }
 
     n = len(rounds)
-    print("tkmprom %s, %s, %s; %d rounds of %d publishes (%d devices, %d symbols), "
+    print("tkmprom %s, %s, %s; %d round(s) of %d publishes per run (%d devices, %d symbols), "
           "%d subscriber(s)" % (version, started.strftime("%Y-%m-%d %H:%M %Z"), args.mosquitto, n,
                                 publishes, args.devices, args.symbols, args.subscribers))
     print()
     print("| figure | measured | target | met |\n| --- | --- | --- | --- |")
     yes = lambda ok: "yes" if ok else "**no**"
     rows = [
-        ("broker CPU per publish ÷ bare (median of %d rounds × 2 plugin runs)" % n,
+        ("broker CPU per publish ÷ bare (median of %d round(s) × 2 plugin runs)" % n,
          "%.3f overall; no scrape %s, gzip scrape/2 s %s" % (
              summary["broker_ratio_median"], spread(ratio["plain"]), spread(ratio["scrape"])),
          "≤ %.2f" % TARGET_BROKER_RATIO, yes(summary["broker_ratio_median"] <= TARGET_BROKER_RATIO)),
@@ -568,20 +569,22 @@ def main():
          spread(comp["scrape"]), "≤ %.2f" % TARGET_COMPANION_RATIO,
          yes(statistics.median(comp["scrape"]) <= TARGET_COMPANION_RATIO)),
         ("memory of the plugin's processes at fleet scale (RSS, supervisor + companion)",
-         "%.1f MiB (supervisor %.1f, companion %.1f: anon %.1f, shmem %.1f, file %.1f); "
-         "broker +%.1f MiB over bare (%.1f vs %.1f); %d devices, %d symbols held" % (
+         "%.1f MiB (supervisor %.1f, companion %.1f: anon %.1f, shmem %.1f, file %.1f; "
+         "companion peak %.1f); broker +%.1f MiB over bare (%.1f vs %.1f, shmem %.1f); "
+         "%d devices, %d symbols held" % (
              rss_sum, rss_sup, rss_comp, mem["companion"]["RssAnon"],
-             mem["companion"]["RssShmem"], mem["companion"]["RssFile"], broker_growth,
-             mem["broker"]["VmRSS"], mem["broker_bare"]["VmRSS"], fleet["tracked_devices"],
+             mem["companion"]["RssShmem"], mem["companion"]["RssFile"],
+             mem["companion"]["VmHWM"], broker_growth, mem["broker"]["VmRSS"],
+             mem["broker_bare"]["VmRSS"], mem["broker"]["RssShmem"], fleet["tracked_devices"],
              fleet["tracked_symbols"]),
          "≤ %d MiB" % TARGET_RSS_MIB, yes(rss_sum <= TARGET_RSS_MIB)),
         ("/metrics plain, p99 over %d requests ÷ floor's p99" % args.scrapes,
-         "%.2f× (tkmprom p50 %.2f / p99 %.2f ms, floor %.2f / %.2f ms; %d B)" % (
+         "%.3f× (tkmprom p50 %.2f / p99 %.2f ms, floor %.2f / %.2f ms; %d B)" % (
              lp["p99_vs_floor"], lp["tkmprom_p50_ms"], lp["tkmprom_p99_ms"], lp["floor_p50_ms"],
              lp["floor_p99_ms"], lp["floor_bytes"]),
          "≤ %.1f×" % TARGET_PLAIN_VS_FLOOR, yes(lp["p99_vs_floor"] <= TARGET_PLAIN_VS_FLOOR)),
         ("/metrics gzip, the same",
-         "%.2f× (tkmprom p50 %.2f / p99 %.2f ms, floor %.2f / %.2f ms; %d B)" % (
+         "%.3f× (tkmprom p50 %.2f / p99 %.2f ms, floor %.2f / %.2f ms; %d B)" % (
              lz["p99_vs_floor"], lz["tkmprom_p50_ms"], lz["tkmprom_p99_ms"], lz["floor_p50_ms"],
              lz["floor_p99_ms"], lz["floor_bytes"]),
          "≤ %.1f×" % TARGET_GZIP_VS_FLOOR, yes(lz["p99_vs_floor"] <= TARGET_GZIP_VS_FLOOR)),
