@@ -1,23 +1,40 @@
 #!/usr/bin/python3
-"""Broker-level benchmark: the same recorded fleet traffic replayed as fast as
-possible into a bare mosquitto and into one with tkmprom, in alternating
-rounds.
+"""Broker-level benchmark: the figures of issue 15 in one run.
 
-Reports, per million publishes: the broker's CPU seconds bare and with the
-plugin and their ratio (median over rounds), the companion's CPU seconds, the
-publish rate taken, ring drops, the processes' RSS after a fleet of N devices
-and S symbols, and /metrics latency p50/p99 at that size, plain and gzip.
+The same recorded fleet traffic (fleetsim's mix of N devices and S symbols) is
+replayed as fast as possible (fleetreplay) into mosquitto. Each round runs
+three brokers: bare, with tkmprom and no scrape, and with tkmprom and a gzip
+scrape of /metrics every 2 s during the load; the plugin runs sit either side
+of the bare one and swap places every round, so plugin runs alternate with
+bare ones. Per plugin run: the broker's CPU per publish over the same round's
+bare broker's, the companion's (serving companion + supervisor, every thread,
+until both went idle) over the bare broker's, observations dropped, and
+sum(tickrmeter_messages_total) against the publishes sent. A run without
+scrapes does not touch /metrics before the companion's CPU has been read
+(readiness is /healthz).
 
-CPU is read from /proc/<pid>/schedstat (nanoseconds on CPU, all threads), so
-the figures do not depend on wall-clock time on a busy machine.
+Then, with the whole fleet known: RSS of the supervisor and the companion and
+the broker's growth over a bare broker fed the same traffic; and /metrics
+latency, plain and gzip, 60 requests each after 5 warm-ups, interleaved with
+floor_server (a minimal libmicrohttpd server handing out the same bodies as
+prepared buffers) in the same run.
+
+CPU is read from /proc/<pid>/task/*/schedstat (nanoseconds on CPU, all
+threads), so the figures do not depend on wall-clock time on a busy machine.
+
+Prints a markdown table (figure | measured | target | met) on stdout, one line
+per run on stderr; --json writes every figure.
 
 Usage: tools/bench/broker_bench.py [--build build] [--rounds 5] [--publishes 1000000]
+           [--mosquitto /usr/sbin/mosquitto] [--json FILE]
 """
 
 import argparse
+import datetime
 import gzip
 import http.client
 import json
+import math
 import os
 import shutil
 import signal
@@ -26,7 +43,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+SCRAPE_EVERY_S = 2.0
+LATENCY_REQUESTS = 60
+LATENCY_WARMUP = 5
+
+# issue 15's targets
+TARGET_BROKER_RATIO = 1.02
+TARGET_COMPANION_RATIO = 0.10
+TARGET_RSS_MIB = 32.0
+TARGET_PLAIN_VS_FLOOR = 1.2
+TARGET_GZIP_VS_FLOOR = 1.1
 
 
 def free_port():
@@ -36,9 +65,13 @@ def free_port():
 
 
 def cpu_seconds(pid):
-    """CPU time of every thread of pid, in seconds."""
+    """CPU time of every thread of pid, in seconds (0 once it is gone)."""
     total = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return 0.0
+    for tid in tids:
         try:
             with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
                 total += int(f.read().split()[0])
@@ -47,15 +80,24 @@ def cpu_seconds(pid):
     return total / 1e9
 
 
-def rss_mib(pid):
+def cpu_total(pids):
+    return sum(cpu_seconds(p) for p in pids)
+
+
+def status_mib(pid):
+    """VmRSS, VmHWM, RssAnon, RssFile, RssShmem of pid, in MiB."""
+    out = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+            key = line.split(":", 1)[0]
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
+                out[key] = int(line.split()[1]) / 1024
+    return out
 
 
-def descendant(pid, comm):
+def children(pid):
+    """(pid, comm) of pid's children."""
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -64,19 +106,42 @@ def descendant(pid, comm):
                 stat = f.read()
         except OSError:
             continue
-        if stat[stat.index("(") + 1:stat.rindex(")")] != comm:
-            continue
         ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        # comm "tkmprom" is the supervisor's child; the supervisor is the broker's.
-        try:
-            with open("/proc/%d/stat" % ppid) as f:
-                pstat = f.read()
-            gppid = int(pstat[pstat.rindex(")") + 2:].split()[1])
-        except OSError:
-            continue
-        if ppid == pid or gppid == pid:
-            return int(entry)
-    return None
+        if ppid == pid:
+            found.append((int(entry), stat[stat.index("(") + 1:stat.rindex(")")]))
+    return found
+
+
+def source_version(build):
+    """'<short commit>[ (dirty)]' of the tree the build was configured from."""
+    source = os.path.dirname(os.path.abspath(__file__))
+    try:
+        with open(os.path.join(build, "meson-info", "meson-info.json")) as f:
+            source = json.load(f)["directories"]["source"]
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        commit = subprocess.run(["git", "-C", source, "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", source, "status", "--porcelain",
+                                "--untracked-files=no"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+        return commit + (" (dirty)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def http_get(port, path, encoding=None, timeout=10):
+    """(status, headers dict, body) or None."""
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        c.request("GET", path, headers={"Accept-Encoding": encoding} if encoding else {})
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+    except OSError:
+        return None
 
 
 class Broker:
@@ -95,6 +160,8 @@ class Broker:
         self.proc = subprocess.Popen([mosquitto, "-c", conf], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         self.plugin = plugin
+        self.subs = []
+        self.supervisor = self.companion = None
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -111,32 +178,45 @@ class Broker:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(subscribers)]
         time.sleep(0.3 if subscribers else 0)
         if plugin:
-            while time.monotonic() < deadline and self.metrics_text() is None:
+            # Readiness by /healthz: /metrics stays untouched until the caller asks.
+            while time.monotonic() < deadline:
+                got = http_get(self.http_port, "/healthz", timeout=1)
+                if got is not None and got[0] == 200:
+                    break
                 time.sleep(0.05)
-            self.companion = descendant(self.proc.pid, "tkmprom")
-        else:
-            self.companion = None
+            else:
+                raise SystemExit("tkmprom's /healthz did not answer 200 within 10 s")
+            self.find_companion()
+
+    def find_companion(self):
+        """The supervisor (the broker's child) and the serving companion (its child)."""
+        sup = [p for p, comm in children(self.proc.pid) if comm == "tkmprom-sup"]
+        comp = [p for p, comm in children(sup[0]) if comm == "tkmprom"] if sup else []
+        if not sup or not comp:
+            raise SystemExit("cannot find tkmprom's supervisor and companion under pid %d" %
+                             self.proc.pid)
+        self.supervisor, self.companion = sup[0], comp[0]
+        return self.supervisor, self.companion
+
+    def plugin_pids(self):
+        return [self.supervisor, self.companion]
 
     def metrics_text(self, encoding=None):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=10)
-            c.request("GET", "/metrics", headers={"Accept-Encoding": encoding} if encoding else {})
-            r = c.getresponse()
-            body = r.read()
-            c.close()
-            if r.status != 200:
-                return None
-            return gzip.decompress(body).decode() if encoding else body.decode()
-        except OSError:
+        got = http_get(self.http_port, "/metrics", encoding)
+        if got is None or got[0] != 200:
             return None
+        body = got[2]
+        return (gzip.decompress(body) if got[1].get("content-encoding") == "gzip" else
+                body).decode()
 
-    def metric_sum(self, name):
+    def metric_sums(self, *names):
         text = self.metrics_text() or ""
-        total = 0.0
+        totals = dict.fromkeys(names, 0.0)
         for line in text.splitlines():
-            if line.startswith(name + "{") or line.startswith(name + " "):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+            for name in names:
+                if line.startswith(name + "{") or line.startswith(name + " "):
+                    totals[name] += float(line.rsplit(" ", 1)[1])
+        return totals
 
     def stop(self):
         for sub in self.subs:
@@ -165,36 +245,202 @@ def replay(replay_bin, broker, traffic, connections, repeat=1):
 SETTLE_S = 0.2
 
 
-def wait_idle(pid, timeout=60):
-    """Waits until pid's CPU time stops growing (it drained its input).
-    Returns (cpu seconds, monotonic time it went idle)."""
-    last = cpu_seconds(pid)
+def wait_idle(pids, timeout=60):
+    """Waits until the CPU time of pids stops growing (they drained their input).
+    Returns (cpu seconds, monotonic time they went idle)."""
+    last = cpu_total(pids)
     last_t = time.monotonic()
     deadline = last_t + timeout
     while time.monotonic() < deadline:
         time.sleep(SETTLE_S)
-        now = cpu_seconds(pid)
+        now = cpu_total(pids)
         if now - last < 0.002:
             return now, last_t
         last, last_t = now, time.monotonic()
     return last, last_t
 
 
-def scrape_latency(broker, n, encoding):
-    conn = http.client.HTTPConnection("127.0.0.1", broker.http_port, timeout=10)
-    samples = []
+class Scraper(threading.Thread):
+    """GET /metrics with Accept-Encoding: gzip every SCRAPE_EVERY_S, from start to stop()."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port = port
+        self.done = threading.Event()
+        self.ok = 0
+        self.failed = 0
+
+    def run(self):
+        while True:
+            got = http_get(self.port, "/metrics", "gzip")
+            if got is not None and got[0] == 200:
+                self.ok += 1
+            else:
+                self.failed += 1
+            if self.done.wait(SCRAPE_EVERY_S):
+                return
+
+    def stop(self):
+        self.done.set()
+        self.join()
+
+
+def run_variant(variant, args, plugin, work, replay_bin, traffic, repeat):
+    b = Broker(args.mosquitto, plugin if variant != "bare" else None, work, args.subscribers)
+    try:
+        watched = [b.proc.pid] + (b.plugin_pids() if b.plugin else [])
+        wait_idle(watched)
+        cpu0 = cpu_seconds(b.proc.pid)
+        comp0 = cpu_total(b.plugin_pids()) if b.plugin else 0.0
+        scraper = Scraper(b.http_port) if variant == "scrape" else None
+        t0 = time.monotonic()
+        if scraper:
+            scraper.start()
+        try:
+            out = replay(replay_bin, b, traffic, args.connections, repeat)
+        finally:
+            if scraper:
+                scraper.stop()
+        cpu1, t1 = wait_idle([b.proc.pid])
+        # The rate the broker took: publishes over the time until it went idle.
+        entry = {"broker_cpu_s": cpu1 - cpu0, "sent": out["sent"],
+                 "rate": out["sent"] / max(t1 - t0, 1e-9)}
+        if b.plugin:
+            # The companion's CPU first: in the run without scrapes nothing
+            # has asked for /metrics until it has been read.
+            pids = b.plugin_pids()
+            comp1, _ = wait_idle(pids)
+            entry["companion_cpu_s"] = comp1 - comp0
+            entry["companion_restarted"] = b.find_companion() != tuple(pids)
+            if scraper:
+                entry["scrapes"] = scraper.ok
+                entry["scrapes_failed"] = scraper.failed
+            deadline = time.monotonic() + 60
+            while True:
+                sums = b.metric_sums("tickrmeter_messages_total",
+                                     "tickrmeter_observations_dropped_total")
+                counted = sums["tickrmeter_messages_total"]
+                if counted >= out["sent"] or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            entry["counted"] = counted
+            entry["dropped"] = sums["tickrmeter_observations_dropped_total"]
+        return entry
+    finally:
+        b.stop()
+
+
+def percentile(sorted_samples, p):
+    """Nearest rank."""
+    return sorted_samples[max(0, math.ceil(p * len(sorted_samples)) - 1)]
+
+
+def timed_get(port, path, encoding):
+    """Seconds for one request and its body on a fresh connection (connected
+    before the clock starts), and the body's size."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.connect()
     headers = {"Accept-Encoding": encoding} if encoding else {}
-    size = 0
+    t0 = time.perf_counter()
+    c.request("GET", path, headers=headers)
+    r = c.getresponse()
+    body = r.read()
+    elapsed = time.perf_counter() - t0
+    c.close()
+    if r.status != 200:
+        raise SystemExit("GET %s on port %d answered %d" % (path, port, r.status))
+    return elapsed, len(body)
+
+
+def compare_latency(tk_port, floor_port, encoding, floor_path, n):
+    """n requests each after LATENCY_WARMUP, tkmprom and floor interleaved."""
+    for _ in range(LATENCY_WARMUP):
+        timed_get(tk_port, "/metrics", encoding)
+        timed_get(floor_port, floor_path, encoding)
+    tk, fl, tk_sizes, fl_sizes = [], [], [], []
     for _ in range(n):
-        t0 = time.perf_counter()
-        conn.request("GET", "/metrics", headers=headers)
-        r = conn.getresponse()
-        body = r.read()
-        samples.append(time.perf_counter() - t0)
-        size = len(body)
-    conn.close()
-    samples.sort()
-    return samples[len(samples) // 2] * 1e3, samples[int(len(samples) * 0.99) - 1] * 1e3, size
+        s, n = timed_get(tk_port, "/metrics", encoding)
+        tk.append(s)
+        tk_sizes.append(n)
+        s, n = timed_get(floor_port, floor_path, encoding)
+        fl.append(s)
+        fl_sizes.append(n)
+    tk.sort()
+    fl.sort()
+    out = {"tkmprom_p50_ms": percentile(tk, 0.5) * 1e3, "tkmprom_p99_ms": percentile(tk, 0.99) * 1e3,
+           "floor_p50_ms": percentile(fl, 0.5) * 1e3, "floor_p99_ms": percentile(fl, 0.99) * 1e3,
+           "tkmprom_bytes": statistics.median(tk_sizes), "floor_bytes": fl_sizes[0],
+           "requests": n}
+    out["p99_vs_floor"] = out["tkmprom_p99_ms"] / out["floor_p99_ms"]
+    return out
+
+
+def fleet_scale(args, plugin, floor_bin, work, replay_bin, traffic):
+    """Memory with the whole fleet known, then /metrics latency against the floor."""
+    bare = Broker(args.mosquitto, None, work)
+    try:
+        replay(replay_bin, bare, traffic, args.connections)
+        wait_idle([bare.proc.pid])
+        bare_mem = status_mib(bare.proc.pid)
+    finally:
+        bare.stop()
+    b = Broker(args.mosquitto, plugin, work)
+    floor = None
+    try:
+        replay(replay_bin, b, traffic, args.connections)
+        wait_idle([b.proc.pid] + b.plugin_pids())
+        mem_unscraped = {"supervisor": status_mib(b.supervisor),
+                         "companion": status_mib(b.companion)}
+        time.sleep(2.5)  # one snapshot later
+        sums = b.metric_sums("tickrmeter_devices_tracked")
+        metrics = b.metrics_text() or ""
+        symbols = len({line.split('symbol="', 1)[1].split('"', 1)[0]
+                       for line in metrics.splitlines()
+                       if line.startswith("tickrmeter_stock_update_requests_total{")})
+        plain = http_get(b.http_port, "/metrics")
+        zipped = http_get(b.http_port, "/metrics", "gzip")
+        if plain is None or zipped is None or plain[0] != 200 or zipped[0] != 200:
+            raise SystemExit("cannot fetch /metrics for the floor's bodies")
+        if zipped[1].get("content-encoding") != "gzip":
+            raise SystemExit("tkmprom's /metrics did not answer gzip to Accept-Encoding: gzip")
+        plain_file = os.path.join(work, "metrics.txt")
+        gzip_file = os.path.join(work, "metrics.txt.gz")
+        with open(plain_file, "wb") as f:
+            f.write(plain[2])
+        with open(gzip_file, "wb") as f:
+            f.write(zipped[2])
+        floor_port = free_port()
+        floor = subprocess.Popen([floor_bin, "--port", str(floor_port), "--plain", plain_file,
+                                  "--gzip", gzip_file], stdout=subprocess.PIPE, text=True)
+        if floor.stdout.readline().strip() != "ready":
+            raise SystemExit("floor_server did not start")
+        latency = {
+            "plain": compare_latency(b.http_port, floor_port, None, "/plain", args.scrapes),
+            "gzip": compare_latency(b.http_port, floor_port, "gzip", "/gzip", args.scrapes),
+        }
+        latency["tkmprom_connection_header"] = plain[1].get("connection", "")
+        # Memory as a scraped companion holds it (rendered bodies cached).
+        wait_idle([b.proc.pid] + b.plugin_pids())
+        mem = {"supervisor": status_mib(b.supervisor), "companion": status_mib(b.companion),
+               "broker": status_mib(b.proc.pid), "broker_bare": bare_mem,
+               "unscraped": mem_unscraped}
+        fleet = {"tracked_devices": sums["tickrmeter_devices_tracked"], "tracked_symbols": symbols}
+        return mem, latency, fleet
+    finally:
+        if floor is not None:
+            floor.send_signal(signal.SIGTERM)
+            try:
+                floor.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                floor.kill()
+                floor.wait()
+        b.stop()
+
+
+def spread(values, fmt="%.3f"):
+    """'median [min–max]'."""
+    return (fmt + " [" + fmt + "–" + fmt + "]") % (statistics.median(values), min(values),
+                                                   max(values))
 
 
 def main():
@@ -206,7 +452,8 @@ def main():
     ap.add_argument("--devices", type=int, default=8000)
     ap.add_argument("--symbols", type=int, default=2000)
     ap.add_argument("--connections", type=int, default=8)
-    ap.add_argument("--scrapes", type=int, default=1000)
+    ap.add_argument("--scrapes", type=int, default=LATENCY_REQUESTS,
+                    help="/metrics requests timed per encoding, against tkmprom and the floor each")
     ap.add_argument("--subscribers", type=int, default=1,
                     help="mosquitto_sub clients on '#' (delivery work, as in the fleet)")
     ap.add_argument("--json", help="also write the results here")
@@ -216,136 +463,140 @@ def main():
     plugin = os.path.join(build, "plugin", "tkmprom.so")
     fleetsim = os.path.join(build, "tools", "fleetsim", "fleetsim")
     replay_bin = os.path.join(build, "tools", "fleetsim", "fleetreplay")
+    floor_bin = os.path.join(build, "tools", "bench", "floor_server")
+    for path in (plugin, fleetsim, replay_bin, floor_bin):
+        if not os.access(path, os.X_OK if not path.endswith(".so") else os.R_OK):
+            raise SystemExit("missing %s (build with -Dsimulator=true -Dbenchmarks=true)" % path)
+    version = source_version(build)
+    started = datetime.datetime.now().astimezone()
     work = tempfile.mkdtemp(prefix="tkmprom-bench-")
-    traffic = os.path.join(work, "traffic.jsonl")
-    # The fleet mix: 20 simulated minutes (every device ticks, heartbeat
-    # waves, boots), replayed as often as needed for the requested publishes.
-    seconds = 1200
-    subprocess.run([fleetsim, "--dump", traffic, "--devices", str(args.devices), "--symbols",
-                    str(args.symbols), "--duration", str(seconds), "--summary",
-                    os.path.join(work, "truth.json")], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    with open(traffic) as f:
-        available = sum(1 for _ in f)
-    repeat = max(1, -(-args.publishes // available))
-    publishes = available * repeat
-    print("traffic: %d publishes (%d x %d) of a %d-device, %d-symbol fleet (%d s simulated)" % (
-        publishes, repeat, available, args.devices, args.symbols, seconds), file=sys.stderr)
+    try:
+        traffic = os.path.join(work, "traffic.jsonl")
+        # The fleet mix: 20 simulated minutes (every device ticks, heartbeat
+        # waves, boots), replayed as often as needed for the requested publishes.
+        seconds = 1200
+        subprocess.run([fleetsim, "--dump", traffic, "--devices", str(args.devices),
+                        "--symbols", str(args.symbols), "--duration", str(seconds), "--summary",
+                        os.path.join(work, "truth.json")], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(traffic) as f:
+            available = sum(1 for _ in f)
+        repeat = max(1, -(-args.publishes // available))
+        publishes = available * repeat
+        print("traffic: %d publishes (%d x %d) of a %d-device, %d-symbol fleet (%d s simulated)"
+              % (publishes, repeat, available, args.devices, args.symbols, seconds),
+              file=sys.stderr)
 
-    rounds = []
-    for r in range(args.rounds):
-        order = ["bare", "plugin"] if r % 2 == 0 else ["plugin", "bare"]
-        result = {}
-        for variant in order:
-            b = Broker(args.mosquitto, plugin if variant == "plugin" else None, work,
-                       args.subscribers)
-            try:
-                cpu0, _ = wait_idle(b.proc.pid)
-                if b.companion:
-                    wait_idle(b.companion)
-                comp0 = cpu_seconds(b.companion) if b.companion else 0
-                t0 = time.monotonic()
-                out = replay(replay_bin, b, traffic, args.connections, repeat)
-                cpu1, t1 = wait_idle(b.proc.pid)
-                # The rate the broker took: publishes over the time until it went idle.
-                entry = {"broker_cpu_s": cpu1 - cpu0, "sent": out["sent"],
-                         "rate": out["sent"] / max(t1 - t0, 1e-9)}
-                if b.companion:
-                    deadline = time.monotonic() + 60
-                    seen = 0
-                    while time.monotonic() < deadline:
-                        seen = b.metric_sum("tickrmeter_messages_total")
-                        if seen >= out["sent"]:
-                            break
-                        time.sleep(0.2)
-                    wait_idle(b.companion)
-                    entry["companion_cpu_s"] = cpu_seconds(b.companion) - comp0
-                    entry["counted"] = seen
-                    entry["dropped"] = b.metric_sum("tickrmeter_observations_dropped_total")
-                result[variant] = entry
-            finally:
-                b.stop()
-        per_m = 1e6 / result["bare"]["sent"]
-        row = {
-            "bare_cpu_per_m": result["bare"]["broker_cpu_s"] * per_m,
-            "plugin_cpu_per_m": result["plugin"]["broker_cpu_s"] * 1e6 / result["plugin"]["sent"],
-            "companion_cpu_per_m": result["plugin"]["companion_cpu_s"] * 1e6 /
-            result["plugin"]["sent"],
-            "rate_bare": result["bare"]["rate"], "rate_plugin": result["plugin"]["rate"],
-            "sent": result["plugin"]["sent"], "counted": result["plugin"]["counted"],
-            "dropped": result["plugin"]["dropped"],
-        }
-        row["ratio"] = row["plugin_cpu_per_m"] / row["bare_cpu_per_m"]
-        row["companion_vs_bare"] = row["companion_cpu_per_m"] / row["bare_cpu_per_m"]
-        rounds.append(row)
-        print("round %d: bare %.3f s/M, plugin %.3f s/M (x%.3f), companion %.3f s/M "
-              "(x%.3f of bare), rate %.0f/s, counted %d of %d, dropped %d" % (
-                  r + 1, row["bare_cpu_per_m"], row["plugin_cpu_per_m"], row["ratio"],
-                  row["companion_cpu_per_m"], row["companion_vs_bare"], row["rate_plugin"],
-                  row["counted"], row["sent"], row["dropped"]), file=sys.stderr)
+        rounds = []
+        for r in range(args.rounds):
+            # The plugin runs either side of the bare one, swapping places.
+            order = ["plain", "bare", "scrape"] if r % 2 == 0 else ["scrape", "bare", "plain"]
+            result = {v: run_variant(v, args, plugin, work, replay_bin, traffic, repeat)
+                      for v in order}
+            bare_per_pub = result["bare"]["broker_cpu_s"] / result["bare"]["sent"]
+            row = {"order": order, "bare": result["bare"]}
+            for v in ("plain", "scrape"):
+                e = result[v]
+                e["broker_ratio"] = e["broker_cpu_s"] / e["sent"] / bare_per_pub
+                e["companion_ratio"] = e["companion_cpu_s"] / e["sent"] / bare_per_pub
+                row[v] = e
+            rounds.append(row)
+            print("round %d (%s): bare %.3f s/M at %.0f/s" % (
+                r + 1, ", ".join(order), bare_per_pub * 1e6, result["bare"]["rate"]),
+                file=sys.stderr)
+            for v, label in (("plain", "no scrape"), ("scrape", "gzip scrape/2s")):
+                e = row[v]
+                print("  plugin, %s: broker %.3f s/M (x%.3f), companion %.3f s/M (x%.3f of bare),"
+                      " %.0f/s, counted %d of %d, dropped %d%s%s" % (
+                          label, e["broker_cpu_s"] / e["sent"] * 1e6, e["broker_ratio"],
+                          e["companion_cpu_s"] / e["sent"] * 1e6, e["companion_ratio"], e["rate"],
+                          e["counted"], e["sent"], e["dropped"],
+                          ", %d scrapes (%d failed)" % (e["scrapes"], e["scrapes_failed"])
+                          if "scrapes" in e else "",
+                          ", COMPANION RESTARTED" if e["companion_restarted"] else ""),
+                      file=sys.stderr)
 
-    # Memory and scrape latency with the whole fleet known: every device and symbol.
-    bare = Broker(args.mosquitto, None, work)
-    replay(replay_bin, bare, traffic, args.connections)
-    wait_idle(bare.proc.pid)
-    bare_rss = rss_mib(bare.proc.pid)
-    bare.stop()
-    b = Broker(args.mosquitto, plugin, work)
-    replay(replay_bin, b, traffic, args.connections)
-    wait_idle(b.proc.pid)
-    time.sleep(2.5)  # one snapshot later
-    metrics = b.metrics_text() or ""
-    tracked_devices = b.metric_sum("tickrmeter_devices_tracked")
-    symbols = len({line.split('symbol="', 1)[1].split('"', 1)[0] for line in metrics.splitlines()
-                   if line.startswith("tickrmeter_stock_update_requests_total{")})
-    plugin_rss = rss_mib(b.proc.pid)
-    companion_rss = rss_mib(b.companion)
-    scrape_latency(b, 5, None)
-    p50, p99, plain_size = scrape_latency(b, args.scrapes, None)
-    z50, z99, gzip_size = scrape_latency(b, args.scrapes, "gzip")
-    b.stop()
-    shutil.rmtree(work, ignore_errors=True)
+        print("fleet scale: memory, then /metrics latency against floor_server", file=sys.stderr)
+        mem, latency, fleet = fleet_scale(args, plugin, floor_bin, work, replay_bin, traffic)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
-    med = lambda k: statistics.median(r[k] for r in rounds)
+    plugin_runs = [row[v] for row in rounds for v in ("plain", "scrape")]
+    ratio = {v: [row[v]["broker_ratio"] for row in rounds] for v in ("plain", "scrape")}
+    comp = {v: [row[v]["companion_ratio"] for row in rounds] for v in ("plain", "scrape")}
+    all_ratios = ratio["plain"] + ratio["scrape"]
+    dropped = sum(e["dropped"] for e in plugin_runs)
+    all_counted = all(e["counted"] == e["sent"] for e in plugin_runs)
+    restarted = any(e["companion_restarted"] for e in plugin_runs)
+    rss_sup = mem["supervisor"]["VmRSS"]
+    rss_comp = mem["companion"]["VmRSS"]
+    rss_sum = rss_sup + rss_comp
+    broker_growth = mem["broker"]["VmRSS"] - mem["broker_bare"]["VmRSS"]
+    lp, lz = latency["plain"], latency["gzip"]
     summary = {
-        "rounds": rounds, "publishes": publishes,
-        "broker_cpu_per_million_bare_s": med("bare_cpu_per_m"),
-        "broker_cpu_per_million_plugin_s": med("plugin_cpu_per_m"),
-        "broker_ratio_median": med("ratio"),
-        "companion_cpu_per_million_s": med("companion_cpu_per_m"),
-        "companion_vs_bare_median": med("companion_vs_bare"),
-        "peak_rate_plugin": max(r["rate_plugin"] for r in rounds),
-        "dropped_total": sum(r["dropped"] for r in rounds),
-        "all_counted": all(r["counted"] == r["sent"] for r in rounds),
-        "tracked_devices": tracked_devices, "tracked_symbols": symbols,
-        "broker_rss_bare_mib": bare_rss, "broker_rss_plugin_mib": plugin_rss,
-        "broker_rss_growth_mib": plugin_rss - bare_rss, "companion_rss_mib": companion_rss,
-        "metrics_plain_bytes": plain_size, "metrics_gzip_bytes": gzip_size,
-        "metrics_p50_ms": p50, "metrics_p99_ms": p99,
-        "metrics_gzip_p50_ms": z50, "metrics_gzip_p99_ms": z99,
+        "commit": version, "date": started.isoformat(timespec="seconds"),
+        "mosquitto": args.mosquitto, "publishes_per_run": publishes, "devices": args.devices,
+        "symbols": args.symbols, "rounds": rounds,
+        "broker_ratio_median": statistics.median(all_ratios),
+        "broker_ratio_no_scrape_median": statistics.median(ratio["plain"]),
+        "broker_ratio_gzip_scrape_median": statistics.median(ratio["scrape"]),
+        "companion_vs_bare_no_scrape_median": statistics.median(comp["plain"]),
+        "companion_vs_bare_gzip_scrape_median": statistics.median(comp["scrape"]),
+        "broker_cpu_per_million_bare_s": statistics.median(
+            row["bare"]["broker_cpu_s"] / row["bare"]["sent"] * 1e6 for row in rounds),
+        "peak_rate_plugin": max(e["rate"] for e in plugin_runs),
+        "dropped_total": dropped, "all_counted": all_counted, "companion_restarted": restarted,
+        "memory_mib": mem, "plugin_rss_mib": rss_sum, "broker_rss_growth_mib": broker_growth,
+        "latency": latency, "fleet": fleet,
     }
-    print("| figure | value |\n| --- | --- |")
+
+    n = len(rounds)
+    print("tkmprom %s, %s, %s; %d round(s) of %d publishes per run (%d devices, %d symbols), "
+          "%d subscriber(s)" % (version, started.strftime("%Y-%m-%d %H:%M %Z"), args.mosquitto, n,
+                                publishes, args.devices, args.symbols, args.subscribers))
+    print()
+    print("| figure | measured | target | met |\n| --- | --- | --- | --- |")
+    yes = lambda ok: "yes" if ok else "**no**"
     rows = [
-        ("broker CPU per 1M publishes, bare (median)", "%.3f s" % summary[
-            "broker_cpu_per_million_bare_s"]),
-        ("broker CPU per 1M publishes, with tkmprom (median)", "%.3f s" % summary[
-            "broker_cpu_per_million_plugin_s"]),
-        ("ratio with/without (median of %d rounds)" % len(rounds), "%.3f" % summary[
-            "broker_ratio_median"]),
-        ("companion CPU per 1M publishes (median)", "%.3f s = %.3f x bare broker" % (
-            summary["companion_cpu_per_million_s"], summary["companion_vs_bare_median"])),
-        ("peak publish rate taken (with tkmprom)", "%.0f /s" % summary["peak_rate_plugin"]),
-        ("ring drops over all rounds", "%d" % summary["dropped_total"]),
-        ("sum(tickrmeter_messages_total) == sent, every round", str(summary["all_counted"])),
-        ("fleet held", "%d devices, %d symbols" % (tracked_devices, symbols)),
-        ("broker RSS bare / with tkmprom (growth)", "%.1f / %.1f MiB (+%.1f)" % (
-            bare_rss, plugin_rss, plugin_rss - bare_rss)),
-        ("companion RSS", "%.1f MiB" % companion_rss),
-        ("/metrics plain: size, p50, p99", "%d B, %.2f ms, %.2f ms" % (plain_size, p50, p99)),
-        ("/metrics gzip: size, p50, p99", "%d B, %.2f ms, %.2f ms" % (gzip_size, z50, z99)),
+        ("broker CPU per publish ÷ bare (median of %d round(s) × 2 plugin runs)" % n,
+         "%.3f overall; no scrape %s, gzip scrape/2 s %s" % (
+             summary["broker_ratio_median"], spread(ratio["plain"]), spread(ratio["scrape"])),
+         "≤ %.2f" % TARGET_BROKER_RATIO, yes(summary["broker_ratio_median"] <= TARGET_BROKER_RATIO)),
+        ("companion CPU per publish ÷ bare broker's, no scrapes",
+         spread(comp["plain"]), "≤ %.2f" % TARGET_COMPANION_RATIO,
+         yes(statistics.median(comp["plain"]) <= TARGET_COMPANION_RATIO)),
+        ("the same with a gzip scrape every 2 s during the load",
+         spread(comp["scrape"]), "≤ %.2f" % TARGET_COMPANION_RATIO,
+         yes(statistics.median(comp["scrape"]) <= TARGET_COMPANION_RATIO)),
+        ("memory of the plugin's processes at fleet scale (RSS, supervisor + companion)",
+         "%.1f MiB (supervisor %.1f, companion %.1f: anon %.1f, shmem %.1f, file %.1f; "
+         "companion peak %.1f); broker +%.1f MiB over bare (%.1f vs %.1f, shmem %.1f); "
+         "%d devices, %d symbols held" % (
+             rss_sum, rss_sup, rss_comp, mem["companion"]["RssAnon"],
+             mem["companion"]["RssShmem"], mem["companion"]["RssFile"],
+             mem["companion"]["VmHWM"], broker_growth, mem["broker"]["VmRSS"],
+             mem["broker_bare"]["VmRSS"], mem["broker"]["RssShmem"], fleet["tracked_devices"],
+             fleet["tracked_symbols"]),
+         "≤ %d MiB" % TARGET_RSS_MIB, yes(rss_sum <= TARGET_RSS_MIB)),
+        ("/metrics plain, p99 over %d requests ÷ floor's p99" % args.scrapes,
+         "%.3f× (tkmprom p50 %.2f / p99 %.2f ms, floor %.2f / %.2f ms; %d B)" % (
+             lp["p99_vs_floor"], lp["tkmprom_p50_ms"], lp["tkmprom_p99_ms"], lp["floor_p50_ms"],
+             lp["floor_p99_ms"], lp["floor_bytes"]),
+         "≤ %.1f×" % TARGET_PLAIN_VS_FLOOR, yes(lp["p99_vs_floor"] <= TARGET_PLAIN_VS_FLOOR)),
+        ("/metrics gzip, the same",
+         "%.3f× (tkmprom p50 %.2f / p99 %.2f ms, floor %.2f / %.2f ms; %d B)" % (
+             lz["p99_vs_floor"], lz["tkmprom_p50_ms"], lz["tkmprom_p99_ms"], lz["floor_p50_ms"],
+             lz["floor_p99_ms"], lz["floor_bytes"]),
+         "≤ %.1f×" % TARGET_GZIP_VS_FLOOR, yes(lz["p99_vs_floor"] <= TARGET_GZIP_VS_FLOOR)),
+        ("observations dropped at the replay's full rate",
+         "%d over %d plugin runs (up to %.0f publishes/s); counted == sent in %s%s" % (
+             dropped, len(plugin_runs), summary["peak_rate_plugin"],
+             "every run" if all_counted else "NOT every run",
+             "; a companion restarted" if restarted else ""),
+         "0", yes(dropped == 0 and all_counted and not restarted)),
     ]
-    for k, v in rows:
-        print("| %s | %s |" % (k, v))
+    for row in rows:
+        print("| %s |" % " | ".join(row))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(summary, f, indent=2)
