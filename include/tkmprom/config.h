@@ -64,6 +64,9 @@ struct Config {
   std::vector<double> latency_buckets = {0.1, 0.5, 1, 2, 5, 10, 30, 60};
   double quantile_window_s = 300;
   uint64_t ranking_min_requests = 10;
+  // The oldest snapshot a request is served from: a scrape sees every
+  // publish the broker received more than this long before it.
+  double snapshot_max_age_s = 1;
   uint64_t max_devices = 100000;
   uint64_t max_symbols = 10000;
   bool per_device_metrics = false;

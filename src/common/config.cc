@@ -154,7 +154,7 @@ const std::vector<std::string>& KnownOptionNames() {
       "latency_buckets", "quantile_window",    "ranking_min_requests", "max_devices",
       "max_symbols",     "per_device_metrics", "device_id_pattern",    "http_auth_file",
       "http_tls_cert",   "http_tls_key",       "bridge_clients",       "bridged_publishes",
-      "ring_size",       "companion_path"};
+      "ring_size",       "companion_path",     "snapshot_max_age"};
   return kNames;
 }
 
@@ -212,6 +212,9 @@ OptionResult ApplyOption(std::string_view name, std::string_view value, Config* 
       *field = std::string(value);
     }
     accepted = "an absolute path to a file the mosquitto user can read";
+  } else if (name == "snapshot_max_age") {
+    ok = ParseSeconds(value, 0.05, 60, &config->snapshot_max_age_s);
+    accepted = "seconds, a number from 0.05 to 60";
   } else if (name == "ring_size") {
     ok = ParseUnsigned(value, &config->ring_size_mib) && config->ring_size_mib >= 1 &&
          config->ring_size_mib <= 256;

@@ -1,13 +1,18 @@
 #include "src/companion/companion.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "src/common/option_blob.h"
@@ -15,6 +20,7 @@
 #include "src/companion/companion_config.h"
 #include "src/engine/engine.h"
 #include "src/http/http_server.h"
+#include "src/http/scrape_schedule.h"
 #include "src/http/snapshot_holder.h"
 #include "src/ring/log_pipe.h"
 #include "src/ring/shared_region.h"
@@ -33,9 +39,12 @@ void OnReload(int) { g_reload.store(true, std::memory_order_relaxed); }
 // "now"; when the ring is empty the engine's clock trails the real clock by
 // this lag, so no in-flight answer is mistaken for a timeout.
 constexpr int64_t kEmptyRingLagNs = 20 * 1000000;
-constexpr int64_t kSnapshotIntervalNs = 1000 * 1000000;
 constexpr int kMaxBatch = 4096;
-// An empty ring is checked again after this long. Each wake-up costs the
+// A request for a snapshot waits until the ring is drained, or this many
+// full batches, whichever comes first.
+constexpr int kMaxBatchesBeforeSnapshot = 16;
+// An empty ring is checked again after this long (or at once when a
+// request asks for a snapshot). Each wake-up costs the
 // kernel a few microseconds, so waking per record at the fleet's 1,000/s
 // would cost more than handling them; 10 ms of records (at the broker's peak
 // rate a few hundred KiB) fit the ring many times over, and latencies come
@@ -43,6 +52,64 @@ constexpr int kMaxBatch = 4096;
 constexpr long kIdleSleepNs = 10 * 1000000;
 
 void Log(LogLevel level, const std::string& text) { WriteLogLine(kLogFd, level, text); }
+
+// The allocator, for a long-lived process with a few threads and a few
+// large, short-lived buffers (renders, snapshots): one arena instead of one
+// per thread that ever allocated, and blocks from 256 KiB up mapped on their
+// own so that freeing a replaced render or snapshot returns its memory at
+// once (glibc otherwise raises that threshold to the largest freed block).
+void TuneAllocator() {
+  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+}
+
+// Renders the snapshots handed to it on a thread of its own, so that the
+// engine thread goes on draining the ring meanwhile. A snapshot handed over
+// while another waits replaces it.
+class RenderThread {
+ public:
+  explicit RenderThread(HttpServer* http) : http_(http), thread_([this] { Run(); }) {}
+  ~RenderThread() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  RenderThread(const RenderThread&) = delete;
+  RenderThread& operator=(const RenderThread&) = delete;
+
+  void Submit(std::shared_ptr<const Snapshot> snapshot) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_ = std::move(snapshot);
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stop_ || pending_ != nullptr; });
+      if (stop_) return;
+      std::shared_ptr<const Snapshot> snapshot = std::move(pending_);
+      pending_.reset();
+      lock.unlock();
+      http_->PrepareRenders(snapshot);
+      snapshot.reset();
+      lock.lock();
+    }
+  }
+
+  HttpServer* const http_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::shared_ptr<const Snapshot> pending_;  // under mu_
+  bool stop_ = false;                        // under mu_
+  std::thread thread_;
+};
 
 // The kernel ends this process, not the broker, when memory runs out.
 void PreferToBeKilledFirst() {
@@ -138,16 +205,24 @@ int Serve(const ChildArgs& args) {
   std::atomic<int64_t> last_loop_ns{MonotonicNanos()};
   http.set_liveness(&last_loop_ns);
 
-  auto publish = [&] {
-    std::shared_ptr<const Snapshot> snapshot =
-        engine.BuildSnapshot(ReadCounters(region.get(), args));
+  const int64_t max_age_ns = Config::ToNanos(config.snapshot_max_age_s);
+  RenderAhead render_ahead(max_age_ns);
+  int64_t last_published_ns = INT64_MIN;
+  // Snapshots are taken when a request asks for one (the holder) or ahead
+  // of an expected scrape (render_ahead), never on a timer for nobody.
+  auto take_snapshot = [&] {
+    PluginCounters counters = ReadCounters(region.get(), args);
+    counters.published_ns = MonotonicNanos();
+    std::shared_ptr<const Snapshot> snapshot = engine.BuildSnapshot(counters);
     holder.Publish(snapshot);
-    if (http.scrape_schedule().ShouldPrepare(MonotonicNanos())) http.PrepareRenders(snapshot);
+    last_published_ns = counters.published_ns;
+    return snapshot;
   };
   engine.Advance(MonotonicNanos() - kEmptyRingLagNs);
-  publish();
   error = http.Start(kListenFd);
   if (!error.empty()) return Refuse(args, "tkmprom: companion cannot serve HTTP: " + error);
+  RenderThread renders(&http);
+  holder.ServeRequests();
   for (const std::string& w : cc.warnings) Log(LogLevel::kWarning, w);
   Log(LogLevel::kNotice, ServingLine(config, cc.security));
   AnswerInit(args.ready, "");
@@ -157,8 +232,8 @@ int Serve(const ChildArgs& args) {
   // crashes the engine is not handed to its successor again. Peek() checked
   // that the record lies inside the ring and fits this buffer.
   std::vector<char> record(messages.MaxRecordSize());
-  int64_t last_snapshot = MonotonicNanos();
   uint64_t resyncs_logged = 0;
+  int batches_while_requested = 0;
   while (!g_stop.load(std::memory_order_relaxed)) {
     BumpSingleWriter(progress);
     int handled = 0;
@@ -189,15 +264,19 @@ int Serve(const ChildArgs& args) {
     const int64_t now = MonotonicNanos();
     last_loop_ns.store(now, std::memory_order_relaxed);
     if (handled == 0) engine.Advance(now - kEmptyRingLagNs);
-    if (now - last_snapshot >= kSnapshotIntervalNs) {
-      publish();
-      last_snapshot = now;
+    if (holder.Requested()) {
+      // A request waits: answer it once the ring is drained, so that the
+      // snapshot holds every publish made before the request.
+      if (handled < kMaxBatch || ++batches_while_requested >= kMaxBatchesBeforeSnapshot) {
+        take_snapshot();
+        batches_while_requested = 0;
+      }
+    } else if (render_ahead.ShouldBuild(now, http.scrape_schedule().NextExpectedNs(now),
+                                        last_published_ns)) {
+      renders.Submit(take_snapshot());
     }
     if (g_reload.exchange(false, std::memory_order_relaxed)) Reload(config, &http);
-    if (handled == 0) {
-      timespec ts{0, kIdleSleepNs};
-      nanosleep(&ts, nullptr);
-    }
+    if (handled == 0) holder.WaitForRequest(kIdleSleepNs);
   }
   http.Stop();
   return 0;
@@ -214,6 +293,7 @@ int RunCompanion(const ChildArgs& args) {
   sa.sa_handler = OnReload;
   sigaction(SIGHUP, &sa, nullptr);
   PreferToBeKilledFirst();
+  TuneAllocator();
   return Serve(args);
 }
 

@@ -45,6 +45,9 @@ struct PluginCounters {
   uint64_t companion_restarts[kRestartReasonCount] = {};  // by RestartReason
   std::string version;
   std::string mosquitto_version;
+  // CLOCK_MONOTONIC when the companion takes the snapshot: its
+  // Snapshot::published_ns (the engine itself has no clock).
+  int64_t published_ns = 0;
 };
 
 class Engine {

@@ -220,6 +220,7 @@ std::shared_ptr<const Snapshot> BuildEngineSnapshot(const EngineTables& tables,
   snap->generation = generation;
   snap->built_at_ns = tables.now_ns == INT64_MIN ? 0 : tables.now_ns;
   snap->from_engine = true;
+  snap->published_ns = plugin.published_ns;
   snap->per_device_metrics = tables.config.per_device_metrics;
   snap->wall_clock_s =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -307,13 +307,20 @@ struct HttpServer::Handlers {
   }
 
   static MHD_Result Metrics(HttpServer* server, MHD_Connection* connection) {
-    server->scrape_schedule_.OnScrape(SteadyNanos());
-    std::shared_ptr<const Snapshot> snapshot = server->holder_->Get();
-    if (snapshot == nullptr) return NoSnapshot(connection);
+    const int64_t now = SteadyNanos();
+    server->scrape_schedule_.OnScrape(now);
     ExpositionFormat format =
         NegotiateFormat(HeaderValue(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
     bool gzip =
         AcceptsGzip(HeaderValue(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+    // A render of a fresh enough snapshot is served even while a newer one
+    // is being rendered.
+    if (auto body = server->cache_.GetIfFresh(format, gzip, now - server->max_age_ns_)) {
+      return QueueCached(connection, std::move(body),
+                         {{MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding"}});
+    }
+    std::shared_ptr<const Snapshot> snapshot = server->FreshSnapshot(now);
+    if (snapshot == nullptr) return NoSnapshot(connection);
     return QueueCached(connection, server->cache_.Get(snapshot, format, gzip),
                        {{MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding"}});
   }
@@ -330,14 +337,14 @@ struct HttpServer::Handlers {
       }
       limit = *parsed;
     }
-    std::shared_ptr<const Snapshot> snapshot = server->holder_->Get();
+    std::shared_ptr<const Snapshot> snapshot = server->FreshSnapshot(SteadyNanos());
     if (snapshot == nullptr) return NoSnapshot(connection);
     return QueueCopy(connection, MHD_HTTP_OK,
                      SlowestSymbolsJson(*snapshot, limit, server->ranking_min_requests_), kJson);
   }
 
   static MHD_Result Device(HttpServer* server, MHD_Connection* connection, std::string_view id) {
-    std::shared_ptr<const Snapshot> snapshot = server->holder_->Get();
+    std::shared_ptr<const Snapshot> snapshot = server->FreshSnapshot(SteadyNanos());
     if (snapshot == nullptr) return NoSnapshot(connection);
     std::optional<std::string> json = DeviceJson(*snapshot, id);
     if (!json) return QueueCopy(connection, MHD_HTTP_NOT_FOUND, JsonError("unknown device"), kJson);
@@ -345,7 +352,7 @@ struct HttpServer::Handlers {
   }
 
   static MHD_Result Status(HttpServer* server, MHD_Connection* connection) {
-    std::shared_ptr<const Snapshot> snapshot = server->holder_->Get();
+    std::shared_ptr<const Snapshot> snapshot = server->FreshSnapshot(SteadyNanos());
     const StatusPageQuery query = ParseStatusPageQuery(
         MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "device"),
         MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND, "refresh"));
@@ -415,6 +422,7 @@ HttpServer::HttpServer(const Config& config, SnapshotHolder* holder, const HttpS
                        const HttpLimits& limits, const BasicAuthOptions& auth_options)
     : ranking_min_requests_(config.ranking_min_requests),
       quantile_window_s_(config.quantile_window_s),
+      max_age_ns_(Config::ToNanos(config.snapshot_max_age_s)),
       holder_(holder),
       limits_(limits),
       auth_options_(auth_options),
@@ -568,6 +576,10 @@ void HttpServer::Stop() {
   fcntl(listen_fd_, F_SETFL, saved_fd_flags_);
   listen_fd_ = -1;
   saved_fd_flags_ = -1;
+}
+
+std::shared_ptr<const Snapshot> HttpServer::FreshSnapshot(int64_t now_ns) {
+  return holder_->GetFresh(now_ns, max_age_ns_, kSnapshotWaitNs);
 }
 
 void HttpServer::PrepareRenders(const std::shared_ptr<const Snapshot>& snapshot) {

@@ -29,7 +29,7 @@
 //
 // Thread safety: Start(), Reload() and Stop() (and the destructor) are called
 // by the thread that owns the server, never concurrently with each other.
-// PrepareRenders() is called by the engine thread, at any time, also before
+// PrepareRenders() may be called from any thread, at any time, also before
 // Start() and after Stop(). Requests are handled on libmicrohttpd's threads,
 // which read the SnapshotHolder and the MetricsCache and update the
 // ConnectionTable and BasicAuth (both thread-safe); the sweeper thread,
@@ -112,14 +112,16 @@ class HttpServer {
   void Stop();
 
   // Renders /metrics for `snapshot` (0.0.4 text, plain and gzip, and any
-  // format asked for before) into the cache, off the request path. Call it
-  // right after SnapshotHolder::Publish(snapshot). Never throws; if memory
-  // runs out, the next scrape renders instead.
+  // format asked for before) into the cache, off the request path: call it
+  // from a thread of its own right after SnapshotHolder::Publish(snapshot),
+  // so that neither the engine nor a scrape waits for it. Never throws; if
+  // memory runs out, the next scrape renders instead.
   void PrepareRenders(const std::shared_ptr<const Snapshot>& snapshot);
 
   // When /metrics is asked for (scrape_schedule.h): lets the engine thread
-  // call PrepareRenders only for the snapshots a scrape will read. Times are
-  // std::chrono::steady_clock (CLOCK_MONOTONIC) nanoseconds. Any thread.
+  // build and render snapshots ahead of the scrapes that will read them.
+  // Times are std::chrono::steady_clock (CLOCK_MONOTONIC) nanoseconds. Any
+  // thread.
   const ScrapeSchedule& scrape_schedule() const { return scrape_schedule_; }
 
   // How many connections were tracked, closed for room or for late
@@ -134,8 +136,14 @@ class HttpServer {
   void Sweep();
   void StopSweeper();
 
+  // The holder's snapshot if at most snapshot_max_age old, else a new one
+  // asked of the engine thread (waiting up to kSnapshotWaitNs for it).
+  std::shared_ptr<const Snapshot> FreshSnapshot(int64_t now_ns);
+  static constexpr int64_t kSnapshotWaitNs = 1'000'000'000;
+
   const uint64_t ranking_min_requests_;
   const double quantile_window_s_;  // the status page names it
+  const int64_t max_age_ns_;        // snapshot_max_age
   SnapshotHolder* const holder_;
   const HttpLimits limits_;
   const BasicAuthOptions auth_options_;

@@ -31,6 +31,8 @@ void MetricsCache::Render(const std::shared_ptr<const Snapshot>& snapshot,
   sizes_[index] = {plain->bytes.size() + plain->bytes.size() / 16,
                    gzip->bytes.size() + gzip->bytes.size() / 8};
   plain->generation = snapshot->generation;
+  plain->published_ns = snapshot->published_ns;
+  gzip->published_ns = snapshot->published_ns;
   plain->format = format;
   plain->gzip = false;
   gzip->generation = snapshot->generation;
@@ -62,6 +64,17 @@ std::shared_ptr<const RenderedBody> MetricsCache::Get(
   Render(snapshot, format);
   MutexLock lock(&mu_);
   return gzip ? bodies_[index].gzip : bodies_[index].plain;
+}
+
+std::shared_ptr<const RenderedBody> MetricsCache::GetIfFresh(ExpositionFormat format, bool gzip,
+                                                             int64_t min_published_ns) {
+  const size_t index = FormatIndex(format);
+  MutexLock lock(&mu_);
+  requested_[index] = true;
+  const Bodies& bodies = bodies_[index];
+  const std::shared_ptr<RenderedBody>& body = gzip ? bodies.gzip : bodies.plain;
+  if (body != nullptr && body->published_ns >= min_published_ns) return body;
+  return nullptr;
 }
 
 void MetricsCache::Prepare(const std::shared_ptr<const Snapshot>& snapshot) {

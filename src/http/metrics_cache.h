@@ -33,6 +33,7 @@ namespace tkmprom {
 
 struct RenderedBody {
   uint64_t generation = 0;
+  int64_t published_ns = 0;  // the snapshot's (Snapshot::published_ns)
   ExpositionFormat format = ExpositionFormat::kText004;
   bool gzip = false;  // false also when compression was asked for but failed
   std::string bytes;
@@ -50,6 +51,11 @@ class MetricsCache {
   // Never null. May throw std::bad_alloc.
   std::shared_ptr<const RenderedBody> Get(const std::shared_ptr<const Snapshot>& snapshot,
                                           ExpositionFormat format, bool gzip) EXCLUDES(mu_);
+
+  // The cached body in `format` (gzip-compressed when `gzip`) if its
+  // snapshot was published at `min_published_ns` or later, else nullptr.
+  std::shared_ptr<const RenderedBody> GetIfFresh(ExpositionFormat format, bool gzip,
+                                                 int64_t min_published_ns) EXCLUDES(mu_);
 
   // Renders, for `*snapshot`, the 0.0.4 text (plain and gzipped), and the
   // OpenMetrics text if it has been asked for at least once, so that
