@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -230,8 +231,9 @@ int Serve(const ChildArgs& args) {
   // Each record is copied out and released before the engine sees it: the
   // broker's process can write the ring at any time, and a record that
   // crashes the engine is not handed to its successor again. Peek() checked
-  // that the record lies inside the ring and fits this buffer.
-  std::vector<char> record(messages.MaxRecordSize());
+  // that the record lies inside the ring; one longer than any the hook
+  // writes is skipped (DecodeObservation would refuse it anyway).
+  std::vector<char> record(std::min<size_t>(messages.MaxRecordSize(), kMaxObservationRecordBytes));
   uint64_t resyncs_logged = 0;
   int batches_while_requested = 0;
   while (!g_stop.load(std::memory_order_relaxed)) {
@@ -240,9 +242,13 @@ int Serve(const ChildArgs& args) {
     const char* data;
     uint32_t size;
     while (handled < kMaxBatch && messages.Peek(&data, &size)) {
+      ++handled;
+      if (size > record.size()) {
+        messages.Pop();
+        continue;
+      }
       std::memcpy(record.data(), data, size);
       messages.Pop();
-      ++handled;
       ObservationView view;
       if (!DecodeObservation(record.data(), size, &view)) continue;
       Observation obs;

@@ -118,6 +118,10 @@ struct ObservationRecordHeader {
   uint16_t reserved;
 };
 
+// The longest record WriteObservation() writes.
+inline constexpr uint32_t kMaxObservationRecordBytes =
+    sizeof(ObservationRecordHeader) + kMaxClientIdBytes + kMaxTopicBytes + kMaxPayloadBytes;
+
 struct ObservationView {
   MessageKind kind;
   uint8_t flags;
