@@ -126,6 +126,17 @@ struct Device {
   std::vector<DeviceSymbolCount> per_symbol;
 };
 
+// Approximate heap bytes of a DeviceRegistry, by part (memory_usage.h).
+struct DeviceRegistryMemory {
+  size_t entries = 0;     // the Device objects
+  size_t strings = 0;     // heap of ids, stored labels and learned symbols
+  size_t slots = 0;       // request slots (RequestSlot objects and their symbols' heap)
+  size_t per_symbol = 0;  // per_device_metrics counters
+  size_t index = 0;       // the id index and the free list
+  size_t labels = 0;      // DeviceLabels catalog and boots by firmware
+  size_t Total() const { return entries + strings + slots + per_symbol + index + labels; }
+};
+
 class DeviceRegistry {
  public:
   // TICKRMETERBOOT repeats within this interval without an answer are resends.
@@ -187,6 +198,8 @@ class DeviceRegistry {
   }
   // Boots counted in the last hour (59 to 60 minutes, by one-minute slots).
   uint64_t boots_last_hour(int64_t now_ns) const { return boots_window_.Sum(now_ns); }
+
+  DeviceRegistryMemory Memory() const;
 
  private:
   void CountBoot(std::string_view firmware, int64_t now_ns);

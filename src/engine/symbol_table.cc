@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "src/engine/memory_usage.h"
+
 namespace tkmprom {
 
 SymbolTable::SymbolTable(const Config& config)
@@ -127,6 +129,19 @@ void SymbolTable::Expire(int64_t now_ns) {
     if (!e.special) --tracked_;
     free_.push_back(id);
   }
+}
+
+SymbolTableMemory SymbolTable::Memory() const {
+  SymbolTableMemory m;
+  m.entries = HeapBytes(entries_);
+  for (const SymbolEntry& e : entries_) {
+    m.names += HeapBytes(e.name);
+    m.buckets += HeapBytes(e.buckets);
+    m.windows += e.window.MemoryBytes() - sizeof(WindowedStats);
+  }
+  m.index = index_.MemoryBytes() + HeapBytes(free_);
+  m.untracked = untracked_backends_.MemoryBytes();
+  return m;
 }
 
 }  // namespace tkmprom
