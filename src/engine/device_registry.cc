@@ -61,6 +61,7 @@ uint32_t DeviceRegistry::Touch(std::string_view id, int64_t now_ns) {
     d.in_use = true;
     d.last_seen_ns = now_ns;
     index_.Insert(d.id, n);
+    next_removal_ns_ = std::min(next_removal_ns_, RemovalDue(now_ns));
   }
   Device& d = entries_[n];
   d.last_seen_ns = std::max(d.last_seen_ns, now_ns);

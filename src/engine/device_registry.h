@@ -32,6 +32,7 @@
 #ifndef TKMPROM_ENGINE_DEVICE_REGISTRY_H_
 #define TKMPROM_ENGINE_DEVICE_REGISTRY_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -166,14 +167,24 @@ class DeviceRegistry {
 
   // Removes devices silent for 2 × device_timeout, calling before(id, device)
   // first for each, which must settle its pending requests (see Remove()).
+  // Skips the scan while no device can be due: last_seen_ns only grows, so
+  // the earliest last_seen_ns left by the previous scan (or a new device's)
+  // bounds the next removal.
   template <typename F>
   void RemoveSilent(int64_t now_ns, F&& before) {
+    if (now_ns < next_removal_ns_) return;
+    int64_t earliest = INT64_MAX;
     for (uint32_t id = 0; id < entries_.size(); ++id) {
       Device& d = entries_[id];
-      if (!d.in_use || now_ns - d.last_seen_ns < remove_after_ns_) continue;
+      if (!d.in_use) continue;
+      if (now_ns - d.last_seen_ns < remove_after_ns_) {
+        earliest = std::min(earliest, d.last_seen_ns);
+        continue;
+      }
       before(id, d);
       Remove(id);
     }
+    next_removal_ns_ = RemovalDue(earliest);
   }
 
   // Removes one device now (it publishes through another broker).
@@ -206,8 +217,18 @@ class DeviceRegistry {
   // Stores the heartbeat's three labels in `d`, bounded (see the file comment).
   void StoreLabels(Device& d, const HeartbeatFields& hb, bool first_heartbeat);
 
+  // When a device last seen at `last_seen_ns` is due for removal (saturated).
+  int64_t RemovalDue(int64_t last_seen_ns) const {
+    int64_t due;
+    if (__builtin_add_overflow(last_seen_ns, remove_after_ns_, &due)) {
+      return remove_after_ns_ > 0 ? INT64_MAX : INT64_MIN;
+    }
+    return due;
+  }
+
   int64_t online_ns_;
   int64_t remove_after_ns_;
+  int64_t next_removal_ns_ = INT64_MAX;  // no device can be due before
   uint64_t max_devices_;
   std::deque<Device> entries_;
   std::vector<uint32_t> free_;

@@ -121,10 +121,20 @@ class SymbolTable {
 
  private:
   void Resolve(SymbolEntry& e, int64_t now_ns);
+  // When a symbol last active at `last_activity_ns` may expire (saturated).
+  int64_t ExpiryDue(int64_t last_activity_ns) const {
+    int64_t due;
+    if (__builtin_add_overflow(last_activity_ns, expiry_ns_, &due)) {
+      return expiry_ns_ > 0 ? INT64_MAX : INT64_MIN;
+    }
+    return due;
+  }
 
   std::vector<double> bounds_;
   int64_t window_ns_;
   int64_t expiry_ns_;
+  // No symbol can expire before this (see Expire()).
+  int64_t next_expiry_ns_ = INT64_MAX;
   uint64_t max_symbols_;
   std::deque<SymbolEntry> entries_;
   std::vector<uint32_t> free_;
