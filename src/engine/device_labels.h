@@ -46,6 +46,8 @@
 #include <string_view>
 #include <vector>
 
+#include "src/engine/memory_usage.h"
+
 namespace tkmprom {
 
 inline constexpr std::string_view kInvalidLabel = "_invalid";
@@ -87,6 +89,13 @@ class DeviceLabels {
       it = values.emplace(std::string(raw), static_cast<uint16_t>(values.size())).first;
     }
     return {it->first, it->second, false};
+  }
+
+  // Approximate heap bytes (memory_usage.h).
+  size_t MemoryBytes() const {
+    size_t bytes = HeapBytes(combinations_);
+    for (const auto& v : values_) bytes += HeapBytes(v);
+    return bytes;
   }
 
   // Whether the combination of three Admit() ids counts under its own labels

@@ -4,6 +4,8 @@
 #include <cassert>
 #include <functional>
 
+#include "src/engine/memory_usage.h"
+
 namespace tkmprom {
 
 void Device::Reset() {
@@ -59,6 +61,7 @@ uint32_t DeviceRegistry::Touch(std::string_view id, int64_t now_ns) {
     d.in_use = true;
     d.last_seen_ns = now_ns;
     index_.Insert(d.id, n);
+    next_removal_ns_ = std::min(next_removal_ns_, RemovalDue(now_ns));
   }
   Device& d = entries_[n];
   d.last_seen_ns = std::max(d.last_seen_ns, now_ns);
@@ -146,6 +149,21 @@ bool DeviceRegistry::OnHeartbeat(Device& d, const HeartbeatFields& hb, int64_t n
     d.heard_since_announce = false;
   }
   return boot;
+}
+
+DeviceRegistryMemory DeviceRegistry::Memory() const {
+  DeviceRegistryMemory m;
+  m.entries = HeapBytes(entries_);
+  for (const Device& d : entries_) {
+    m.strings += HeapBytes(d.id) + HeapBytes(d.firmware_version) + HeapBytes(d.inner_version) +
+                 HeapBytes(d.flash_id) + HeapBytes(d.learned_symbol);
+    m.slots += HeapBytes(d.slots);
+    for (const RequestSlot& s : d.slots) m.slots += HeapBytes(s.symbol);
+    m.per_symbol += HeapBytes(d.per_symbol);
+  }
+  m.index = index_.MemoryBytes() + HeapBytes(free_);
+  m.labels = labels_.MemoryBytes() + HeapBytes(boots_by_firmware_);
+  return m;
 }
 
 }  // namespace tkmprom

@@ -32,6 +32,7 @@
 #ifndef TKMPROM_ENGINE_DEVICE_REGISTRY_H_
 #define TKMPROM_ENGINE_DEVICE_REGISTRY_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -126,6 +127,17 @@ struct Device {
   std::vector<DeviceSymbolCount> per_symbol;
 };
 
+// Approximate heap bytes of a DeviceRegistry, by part (memory_usage.h).
+struct DeviceRegistryMemory {
+  size_t entries = 0;     // the Device objects
+  size_t strings = 0;     // heap of ids, stored labels and learned symbols
+  size_t slots = 0;       // request slots (RequestSlot objects and their symbols' heap)
+  size_t per_symbol = 0;  // per_device_metrics counters
+  size_t index = 0;       // the id index and the free list
+  size_t labels = 0;      // DeviceLabels catalog and boots by firmware
+  size_t Total() const { return entries + strings + slots + per_symbol + index + labels; }
+};
+
 class DeviceRegistry {
  public:
   // TICKRMETERBOOT repeats within this interval without an answer are resends.
@@ -155,14 +167,24 @@ class DeviceRegistry {
 
   // Removes devices silent for 2 × device_timeout, calling before(id, device)
   // first for each, which must settle its pending requests (see Remove()).
+  // Skips the scan while no device can be due: last_seen_ns only grows, so
+  // the earliest last_seen_ns left by the previous scan (or a new device's)
+  // bounds the next removal.
   template <typename F>
   void RemoveSilent(int64_t now_ns, F&& before) {
+    if (now_ns < next_removal_ns_) return;
+    int64_t earliest = INT64_MAX;
     for (uint32_t id = 0; id < entries_.size(); ++id) {
       Device& d = entries_[id];
-      if (!d.in_use || now_ns - d.last_seen_ns < remove_after_ns_) continue;
+      if (!d.in_use) continue;
+      if (now_ns - d.last_seen_ns < remove_after_ns_) {
+        earliest = std::min(earliest, d.last_seen_ns);
+        continue;
+      }
       before(id, d);
       Remove(id);
     }
+    next_removal_ns_ = RemovalDue(earliest);
   }
 
   // Removes one device now (it publishes through another broker).
@@ -188,13 +210,25 @@ class DeviceRegistry {
   // Boots counted in the last hour (59 to 60 minutes, by one-minute slots).
   uint64_t boots_last_hour(int64_t now_ns) const { return boots_window_.Sum(now_ns); }
 
+  DeviceRegistryMemory Memory() const;
+
  private:
   void CountBoot(std::string_view firmware, int64_t now_ns);
   // Stores the heartbeat's three labels in `d`, bounded (see the file comment).
   void StoreLabels(Device& d, const HeartbeatFields& hb, bool first_heartbeat);
 
+  // When a device last seen at `last_seen_ns` is due for removal (saturated).
+  int64_t RemovalDue(int64_t last_seen_ns) const {
+    int64_t due;
+    if (__builtin_add_overflow(last_seen_ns, remove_after_ns_, &due)) {
+      return remove_after_ns_ > 0 ? INT64_MAX : INT64_MIN;
+    }
+    return due;
+  }
+
   int64_t online_ns_;
   int64_t remove_after_ns_;
+  int64_t next_removal_ns_ = INT64_MAX;  // no device can be due before
   uint64_t max_devices_;
   std::deque<Device> entries_;
   std::vector<uint32_t> free_;

@@ -5,6 +5,7 @@
 
 #include "src/engine/device_id_matcher.h"
 #include "src/engine/engine_tables.h"
+#include "src/engine/memory_usage.h"
 #include "src/engine/payload_parser.h"
 #include "src/engine/snapshot_builder.h"
 
@@ -38,6 +39,7 @@ class Engine::Impl {
 
   void Observe(const Observation& obs);
   void Advance(int64_t now_ns);
+  EngineMemory MemoryUsage() const;
   std::shared_ptr<const Snapshot> Build(const PluginCounters& plugin) const {
     return BuildEngineSnapshot(t_, plugin, ++generation_);
   }
@@ -69,6 +71,37 @@ class Engine::Impl {
   int64_t next_maintenance_ns_ = INT64_MIN;
   mutable uint64_t generation_ = 0;
 };
+
+EngineMemory Engine::Impl::MemoryUsage() const {
+  EngineMemory m;
+  m.devices = t_.devices.size();
+  m.symbols = t_.symbols.in_use();
+  const DeviceRegistryMemory d = t_.devices.Memory();
+  m.device_entries = d.entries;
+  m.device_strings = d.strings;
+  m.device_slots = d.slots;
+  m.device_per_symbol = d.per_symbol;
+  m.device_index = d.index;
+  m.device_labels = d.labels;
+  const SymbolTableMemory s = t_.symbols.Memory();
+  m.symbol_entries = s.entries;
+  m.symbol_names = s.names;
+  m.symbol_buckets = s.buckets;
+  m.symbol_windows = s.windows;
+  m.symbol_index = s.index;
+  m.untracked_backends = s.untracked;
+  for (int b = 0; b < kBackendCount; ++b) {
+    m.backends += HeapBytes(t_.backends.Get(static_cast<Backend>(b)).buckets);
+  }
+  const RecentTimeouts& recent = t_.correlator.recent_timeouts();
+  for (size_t i = 0; i < recent.size(); ++i) {
+    m.recent_timeouts +=
+        HeapBytes(recent.FromNewest(i).device_id) + HeapBytes(recent.FromNewest(i).symbol);
+  }
+  m.negative_topics = negative_topics_.MemoryBytes() + HeapBytes(negative_topic_names_);
+  for (const std::string& name : negative_topic_names_) m.negative_topics += HeapBytes(name);
+  return m;
+}
 
 bool Engine::Impl::PromoteOther(std::string_view topic) {
   if (matcher_.is_default()) return false;
@@ -245,6 +278,8 @@ void Engine::Impl::HandleBridgedSighting(const Observation& obs) {
 Engine::Engine(const Config& config) : impl_(std::make_unique<Impl>(config)) {}
 
 Engine::~Engine() = default;
+
+EngineMemory Engine::MemoryUsage() const { return impl_->MemoryUsage(); }
 
 void Engine::Observe(const Observation& obs) {
   try {

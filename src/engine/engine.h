@@ -50,6 +50,36 @@ struct PluginCounters {
   int64_t published_ns = 0;
 };
 
+// Approximate heap bytes of the engine's tables by part, for memory reports
+// (tools/bench/engine_replay). Estimates without malloc's chunk overhead.
+struct EngineMemory {
+  size_t devices = 0;  // entries in use (counts, not bytes)
+  size_t symbols = 0;
+  // Devices (DeviceRegistry).
+  size_t device_entries = 0;     // Device objects
+  size_t device_strings = 0;     // ids, stored labels, learned symbols
+  size_t device_slots = 0;       // request slots (pending and recent outcomes)
+  size_t device_per_symbol = 0;  // per_device_metrics counters
+  size_t device_index = 0;       // id index
+  size_t device_labels = 0;      // label catalog, boots by firmware
+  // Symbols (SymbolTable).
+  size_t symbol_entries = 0;  // SymbolEntry objects (sub-window array inline part)
+  size_t symbol_names = 0;
+  size_t symbol_buckets = 0;  // latency histograms
+  size_t symbol_windows = 0;  // sub-windows and their quantile sketches
+  size_t symbol_index = 0;
+  size_t untracked_backends = 0;
+  // The rest.
+  size_t backends = 0;         // BackendLedger histograms
+  size_t recent_timeouts = 0;  // strings of the status page's list
+  size_t negative_topics = 0;  // custom device_id_pattern misses
+  size_t Total() const {
+    return device_entries + device_strings + device_slots + device_per_symbol + device_index +
+           device_labels + symbol_entries + symbol_names + symbol_buckets + symbol_windows +
+           symbol_index + untracked_backends + backends + recent_timeouts + negative_topics;
+  }
+};
+
 class Engine {
  public:
   explicit Engine(const Config& config);
@@ -68,6 +98,9 @@ class Engine {
 
   // The current state as an immutable snapshot.
   std::shared_ptr<const Snapshot> BuildSnapshot(const PluginCounters& plugin) const;
+
+  // Where the tables' memory goes (approximate; see EngineMemory).
+  EngineMemory MemoryUsage() const;
 
  private:
   class Impl;

@@ -38,6 +38,7 @@ class StringIndex {
   void Insert(std::string_view name, uint32_t id);
   void Erase(std::string_view name);
   size_t size() const { return size_; }
+  size_t MemoryBytes() const { return slots_.capacity() * sizeof(Slot); }
 
  private:
   struct Slot {

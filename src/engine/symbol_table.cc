@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "src/engine/memory_usage.h"
+
 namespace tkmprom {
 
 SymbolTable::SymbolTable(const Config& config)
@@ -50,6 +52,7 @@ uint32_t SymbolTable::Intern(std::string_view name, int64_t now_ns) {
     e.backend = untracked_backends_.Find(name);
   }
   e.last_activity_ns = now_ns;
+  next_expiry_ns_ = std::min(next_expiry_ns_, ExpiryDue(now_ns));
   e.buckets.assign(bounds_.size() + 1, 0);
   index_.Insert(e.name, id);
   if (!special) ++tracked_;
@@ -117,16 +120,38 @@ void SymbolTable::LearnBackend(uint32_t id, std::string_view requested, Backend 
 }
 
 void SymbolTable::Expire(int64_t now_ns) {
+  // last_activity_ns only grows and requests never fall, so the earliest
+  // last_activity_ns of a symbol that could still expire, left by the
+  // previous scan (or a new symbol's), bounds the next expiry.
+  if (now_ns < next_expiry_ns_) return;
+  int64_t earliest = INT64_MAX;
   for (uint32_t id = 0; id < entries_.size(); ++id) {
     SymbolEntry& e = entries_[id];
-    if (!e.in_use || e.pending != 0 || e.requests >= kExpiryMinRequests) continue;
-    if (now_ns - e.last_activity_ns < expiry_ns_) continue;
+    if (!e.in_use || e.requests >= kExpiryMinRequests) continue;
+    if (e.pending != 0 || now_ns - e.last_activity_ns < expiry_ns_) {
+      earliest = std::min(earliest, e.last_activity_ns);
+      continue;
+    }
     index_.Erase(e.name);
     if (!e.special && e.backend != Backend::kUnknown) untracked_backends_.Learn(e.name, e.backend);
     e.in_use = false;
     if (!e.special) --tracked_;
     free_.push_back(id);
   }
+  next_expiry_ns_ = ExpiryDue(earliest);
+}
+
+SymbolTableMemory SymbolTable::Memory() const {
+  SymbolTableMemory m;
+  m.entries = HeapBytes(entries_);
+  for (const SymbolEntry& e : entries_) {
+    m.names += HeapBytes(e.name);
+    m.buckets += HeapBytes(e.buckets);
+    m.windows += e.window.MemoryBytes() - sizeof(WindowedStats);
+  }
+  m.index = index_.MemoryBytes() + HeapBytes(free_);
+  m.untracked = untracked_backends_.MemoryBytes();
+  return m;
 }
 
 }  // namespace tkmprom

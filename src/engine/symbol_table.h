@@ -71,6 +71,17 @@ struct SymbolEntry {
   WindowedStats window;
 };
 
+// Approximate heap bytes of a SymbolTable, by part (memory_usage.h).
+struct SymbolTableMemory {
+  size_t entries = 0;    // the SymbolEntry objects (WindowedStats inline part included)
+  size_t names = 0;      // heap of the names
+  size_t buckets = 0;    // latency histograms
+  size_t windows = 0;    // WindowedStats heap: sub-windows and their sketches
+  size_t index = 0;      // the name index and the free list
+  size_t untracked = 0;  // UntrackedBackends
+  size_t Total() const { return entries + names + buckets + windows + index + untracked; }
+};
+
 class SymbolTable {
  public:
   explicit SymbolTable(const Config& config);
@@ -106,13 +117,24 @@ class SymbolTable {
   size_t in_use() const { return index_.size(); }
   const std::deque<SymbolEntry>& entries() const { return entries_; }
   const std::vector<double>& bounds() const { return bounds_; }
+  SymbolTableMemory Memory() const;
 
  private:
   void Resolve(SymbolEntry& e, int64_t now_ns);
+  // When a symbol last active at `last_activity_ns` may expire (saturated).
+  int64_t ExpiryDue(int64_t last_activity_ns) const {
+    int64_t due;
+    if (__builtin_add_overflow(last_activity_ns, expiry_ns_, &due)) {
+      return expiry_ns_ > 0 ? INT64_MAX : INT64_MIN;
+    }
+    return due;
+  }
 
   std::vector<double> bounds_;
   int64_t window_ns_;
   int64_t expiry_ns_;
+  // No symbol can expire before this (see Expire()).
+  int64_t next_expiry_ns_ = INT64_MAX;
   uint64_t max_symbols_;
   std::deque<SymbolEntry> entries_;
   std::vector<uint32_t> free_;

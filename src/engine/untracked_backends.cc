@@ -1,5 +1,7 @@
 #include "src/engine/untracked_backends.h"
 
+#include "src/engine/memory_usage.h"
+
 namespace tkmprom {
 
 Backend UntrackedBackends::Find(std::string_view symbol) const {
@@ -28,6 +30,12 @@ void UntrackedBackends::Learn(std::string_view symbol, Backend backend) {
   e.symbol.assign(symbol.data(), symbol.size());
   e.backend = backend;
   index_.Insert(e.symbol, slot);
+}
+
+size_t UntrackedBackends::MemoryBytes() const {
+  size_t bytes = HeapBytes(entries_) + index_.MemoryBytes();
+  for (const Entry& e : entries_) bytes += HeapBytes(e.symbol);
+  return bytes;
 }
 
 }  // namespace tkmprom

@@ -52,6 +52,8 @@ class UntrackedBackends {
   size_t size() const { return index_.size(); }
   // Names forgotten to make room for newer ones.
   uint64_t forgotten() const { return forgotten_; }
+  // Approximate heap bytes (memory_usage.h).
+  size_t MemoryBytes() const;
 
  private:
   struct Entry {

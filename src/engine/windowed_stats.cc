@@ -24,9 +24,14 @@ WindowedStats::WindowedStats(int64_t window_ns, int slots)
 WindowedStats::Slot& WindowedStats::Current(int64_t now_ns) {
   // An earlier time than already seen lands in the current sub-window.
   latest_ns_ = std::max(latest_ns_, now_ns);
+  if (latest_ns_ < current_end_ns_) return slots_[current_];
   const int64_t epoch = FloorDiv(latest_ns_, slot_ns_);
   const int64_t size = static_cast<int64_t>(slots_.size());
-  Slot& slot = slots_[static_cast<size_t>(((epoch % size) + size) % size)];
+  current_ = static_cast<size_t>(((epoch % size) + size) % size);
+  // The sub-window's end, saturated (epoch * slot_ns_ <= latest_ns_ fits).
+  const int64_t start = epoch * slot_ns_;
+  current_end_ns_ = start > INT64_MAX - slot_ns_ ? INT64_MAX : start + slot_ns_;
+  Slot& slot = slots_[current_];
   if (slot.epoch != epoch) {
     slot.epoch = epoch;
     slot.requests = slot.resolved = slot.timeouts = 0;

@@ -91,6 +91,12 @@ class WindowedStats {
   int64_t slot_ns_;
   int64_t latest_ns_ = INT64_MIN;  // latest now_ns written
   std::vector<Slot> slots_;        // slots + 1; epoch e lives at index e mod size
+  // The current sub-window, cached so that writes within it skip the
+  // divisions: slots_[current_] holds the epoch covering times up to (not
+  // including) current_end_ns_, and latest_ns_ is in it while
+  // latest_ns_ < current_end_ns_ (latest_ns_ never decreases).
+  int64_t current_end_ns_ = INT64_MIN;
+  size_t current_ = 0;
 };
 
 }  // namespace tkmprom

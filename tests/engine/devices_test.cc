@@ -165,6 +165,27 @@ TEST(DevicesTest, DeviceRemovedAfterTwiceDeviceTimeout) {
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
 }
 
+// Issue 15: the removal scan is skipped while no device can be due; each
+// device still leaves exactly 2 × device_timeout after it was last seen,
+// also one first seen at a time older than the engine clock.
+TEST(DevicesTest, EachDeviceRemovedWhenItsOwnTimeIsDue) {
+  EngineHarness h;
+  h.Heartbeat(0, Hb(kDev, "70p", 100));
+  h.Advance(1'000'000);
+  h.Heartbeat(900'000, Hb(kDev2, "70p", 100));  // stamped before the clock
+  h.Advance(3'000'000);
+  h.Heartbeat(3'000'000, Hb(kDev, "70p", 200));
+  h.Advance(5'099'000);
+  EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 2);
+  h.Advance(5'101'000);
+  EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
+  EXPECT_EQ(h.Snap()->devices.count(kDev2), 0u);
+  h.Advance(7'199'000);
+  EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
+  h.Advance(7'201'000);
+  EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 0);
+}
+
 TEST(DevicesTest, PerDeviceMetricsOffHasNoDeviceIdLabel) {
   EngineHarness h;
   h.Heartbeat(0, Hb(kDev, "70p", 100));
