@@ -179,7 +179,7 @@ TEST(DevicesTest, EachDeviceRemovedWhenItsOwnTimeIsDue) {
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 2);
   h.Advance(5'101'000);
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
-  EXPECT_EQ(h.Snap()->devices.count(kDev2), 0u);
+  EXPECT_EQ(h.Snap()->FindDevice(kDev2), nullptr);
   h.Advance(7'199'000);
   EXPECT_EQ(h.V("tickrmeter_devices_tracked"), 1);
   h.Advance(7'201'000);
