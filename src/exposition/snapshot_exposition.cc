@@ -1,7 +1,9 @@
 #include "src/exposition/snapshot_exposition.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -10,30 +12,69 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Shortest decimal form that reads back exactly ("0.1", "60", "2592000").
-std::string FormatBound(double v) {
-  if (std::isinf(v)) return "+Inf";
-  char buf[64];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  if (ec != std::errc()) return "0";
-  return std::string(buf, ptr);
-}
+// A bound's label value, formatted in place: the shortest decimal form that
+// reads back exactly ("0.1", "60", "2592000"), or "+Inf".
+class BoundText {
+ public:
+  BoundText() = default;
+  explicit BoundText(double v) { Set(v); }
+  explicit BoundText(int v) { size_ = std::to_chars(buf_, buf_ + sizeof(buf_), v).ptr - buf_; }
+
+  void Set(double v) {
+    if (std::isinf(v)) {
+      std::memcpy(buf_, "+Inf", 4);
+      size_ = 4;
+      return;
+    }
+    const std::to_chars_result r = std::to_chars(buf_, buf_ + sizeof(buf_), v);
+    if (r.ec != std::errc()) {
+      buf_[0] = '0';
+      size_ = 1;
+      return;
+    }
+    size_ = r.ptr - buf_;
+  }
+  std::string_view view() const { return {buf_, size_}; }
+
+ private:
+  char buf_[32];  // a shortest double takes at most 24
+  size_t size_ = 0;
+};
 
 double Count(uint64_t n) { return static_cast<double>(n); }
 
-// The `le` label values of a latency histogram, "+Inf" last.
-std::vector<std::string> BucketBounds(const std::vector<double>& bounds) {
-  std::vector<std::string> out;
-  out.reserve(bounds.size() + 1);
-  for (double b : bounds) out.push_back(FormatBound(b));
-  out.push_back("+Inf");
-  return out;
-}
+// The `le` label values of a latency histogram, "+Inf" last, formatted once
+// per render. Held in place up to the 64 finite bounds the configuration
+// allows, so that a render allocates nothing for them.
+class BucketBounds {
+ public:
+  explicit BucketBounds(const std::vector<double>& bounds) : size_(bounds.size() + 1) {
+    if (size_ > kInline) heap_.resize(size_);
+    BoundText* texts = data();
+    for (size_t i = 0; i < bounds.size(); ++i) texts[i].Set(bounds[i]);
+    texts[bounds.size()].Set(std::numeric_limits<double>::infinity());
+  }
+  BucketBounds(const BucketBounds&) = delete;
+  BucketBounds& operator=(const BucketBounds&) = delete;
+
+  size_t size() const { return size_; }
+  std::string_view operator[](size_t i) const { return data()[i].view(); }
+
+ private:
+  static constexpr size_t kInline = 65;
+
+  BoundText* data() { return size_ > kInline ? heap_.data() : inline_.data(); }
+  const BoundText* data() const { return size_ > kInline ? heap_.data() : inline_.data(); }
+
+  size_t size_;
+  std::array<BoundText, kInline> inline_;
+  std::vector<BoundText> heap_;
+};
 
 // One labelled histogram: cumulative _bucket series, _sum and _count.
 void Histogram(MetricSink* sink, std::string_view label, std::string_view value,
-               const std::vector<std::string>& bounds, const std::vector<uint64_t>& buckets,
-               double sum, uint64_t count) {
+               const BucketBounds& bounds, const std::vector<uint64_t>& buckets, double sum,
+               uint64_t count) {
   uint64_t cumulative = 0;
   for (size_t i = 0; i < buckets.size() && i < bounds.size(); ++i) {
     cumulative += buckets[i];
@@ -43,7 +84,7 @@ void Histogram(MetricSink* sink, std::string_view label, std::string_view value,
   sink->Sample("_count", {{label, value}}, Count(count));
 }
 
-void EmitSymbols(const Snapshot& s, const std::vector<std::string>& bounds, MetricSink* sink) {
+void EmitSymbols(const Snapshot& s, const BucketBounds& bounds, MetricSink* sink) {
   const auto& symbols = s.symbols;
   sink->Family("tickrmeter_stock_update_requests", MetricType::kCounter,
                "Stock update requests seen on STOCKPRICEUPDATE, by requested symbol "
@@ -122,7 +163,7 @@ void EmitSymbols(const Snapshot& s, const std::vector<std::string>& bounds, Metr
 }
 
 // The tickrmeter_backend_* families (§7.5).
-void EmitBackends(const Snapshot& s, const std::vector<std::string>& bounds, MetricSink* sink) {
+void EmitBackends(const Snapshot& s, const BucketBounds& bounds, MetricSink* sink) {
   struct Column {
     const char* name;
     MetricType type;
@@ -233,15 +274,15 @@ void EmitFleet(const Snapshot& s, MetricSink* sink) {
                "Online devices whose last reported battery percentage is <= upper_bound (current "
                "fleet, cumulative like histogram buckets).");
   for (int i = 0; i < 6; ++i) {
-    const std::string bound = std::to_string(FleetTotals::kBatteryBounds[i]);
-    sink->Sample("", {{"upper_bound", bound}}, Count(f.battery_le[i]));
+    const BoundText bound(FleetTotals::kBatteryBounds[i]);
+    sink->Sample("", {{"upper_bound", bound.view()}}, Count(f.battery_le[i]));
   }
   sink->Family("tickrmeter_devices_uptime_seconds", MetricType::kGauge,
                "Online devices whose last reported uptime is <= upper_bound seconds (current "
                "fleet, cumulative like histogram buckets).");
   for (int i = 0; i < 5; ++i) {
-    const std::string bound = FormatBound(FleetTotals::kUptimeBounds[i]);
-    sink->Sample("", {{"upper_bound", bound}}, Count(f.uptime_le[i]));
+    const BoundText bound(FleetTotals::kUptimeBounds[i]);
+    sink->Sample("", {{"upper_bound", bound.view()}}, Count(f.uptime_le[i]));
   }
   if (s.per_device_metrics) EmitPerDevice(s, sink);
 }
@@ -332,7 +373,7 @@ void EmitFamilies(const std::vector<MetricFamily>& families, MetricSink* sink) {
 
 void EmitSnapshot(const Snapshot& snapshot, MetricSink* sink) {
   if (snapshot.from_engine) {
-    const std::vector<std::string> bounds = BucketBounds(snapshot.latency_bounds);
+    const BucketBounds bounds(snapshot.latency_bounds);
     EmitSymbols(snapshot, bounds, sink);
     EmitBackends(snapshot, bounds, sink);
     EmitFleet(snapshot, sink);

@@ -1,8 +1,10 @@
 #include "src/exposition/text_writer.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <string_view>
 #include <system_error>
 
@@ -142,35 +144,45 @@ class TextSink : public MetricSink {
       AppendEscaped(label.value, /*escape_quote=*/true, out_);
       return;
     }
-    for (const CachedFloat& c : floats_) {
+    for (size_t i = 0; i < float_count_; ++i) {
+      const CachedFloat& c = floats_[i];
       if (c.data == label.value.data() && c.size == label.value.size()) {
-        out_->append(c.text);
+        out_->append(c.text, c.text_size);
         return;
       }
     }
-    std::string text;
+    const size_t start = out_->size();
     double v;
     if (ParseFloatLabel(label.value, &v)) {
       if (format_ == ExpositionFormat::kOpenMetrics100) {
-        AppendCanonicalOpenMetrics(v, &text);
+        AppendCanonicalOpenMetrics(v, out_);
       } else {
-        AppendDouble(v, &text);
+        AppendDouble(v, out_);
       }
     } else {
-      AppendEscaped(label.value, /*escape_quote=*/true, &text);
+      AppendEscaped(label.value, /*escape_quote=*/true, out_);
     }
-    out_->append(text);
-    if (floats_.size() < kMaxCachedFloats) {
-      floats_.push_back({label.value.data(), label.value.size(), std::move(text)});
+    const size_t written = out_->size() - start;
+    if (float_count_ < kMaxCachedFloats && written <= sizeof(CachedFloat::text)) {
+      CachedFloat& c = floats_[float_count_++];
+      c.data = label.value.data();
+      c.size = label.value.size();
+      c.text_size = written;
+      std::memcpy(c.text, out_->data() + start, written);
     }
   }
 
+  // A float label value's canonical form, held in place so that the cache
+  // allocates nothing; longer texts (not floats) are not cached.
   struct CachedFloat {
     const char* data;
     size_t size;
-    std::string text;
+    size_t text_size;
+    char text[32];
   };
-  static constexpr size_t kMaxCachedFloats = 64;
+  // Enough for the 65 `le` values (64 finite bounds, the configuration's
+  // limit, and +Inf) and the 4 `quantile` values of a render.
+  static constexpr size_t kMaxCachedFloats = 72;
 
   const ExpositionFormat format_;
   std::string* const out_;
@@ -178,7 +190,8 @@ class TextSink : public MetricSink {
   size_t compressed_ = 0;
   std::string_view name_;
   MetricType type_ = MetricType::kGauge;
-  std::vector<CachedFloat> floats_;
+  std::array<CachedFloat, kMaxCachedFloats> floats_;  // the first float_count_ hold values
+  size_t float_count_ = 0;
 };
 
 }  // namespace
