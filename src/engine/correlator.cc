@@ -154,6 +154,11 @@ int Correlator::AllocateSlot(Device& d, int64_t now_ns) {
     }
   }
   if (d.slots.size() < kMaxSlotsPerDevice) {
+    // Grown a few slots at a time, not doubled: 8,000 devices with 33
+    // slots each would otherwise hold 64.
+    if (d.slots.size() == d.slots.capacity()) {
+      d.slots.reserve(std::min(d.slots.size() + kSlotGrowth, kMaxSlotsPerDevice));
+    }
     d.slots.emplace_back();
     return static_cast<int>(d.slots.size() - 1);
   }

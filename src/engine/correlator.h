@@ -73,6 +73,7 @@ class Correlator {
   // outcomes); a request needing more while all are pending is refused and
   // counted in refused() (tracking_dropped_total{table="pending"}).
   static constexpr size_t kMaxSlotsPerDevice = 64;
+  static constexpr size_t kSlotGrowth = 4;
   // Distinct symbols per device counted with per_device_metrics.
   static constexpr size_t kMaxPerDeviceSymbols = 64;
 

@@ -28,6 +28,11 @@ void MetricsCache::Render(const std::shared_ptr<const Snapshot>& snapshot,
   gzip->bytes.reserve(sizes_[index].gzip);
   const bool gzipped =
       RenderExposition(*snapshot, format, &plain->bytes, &gzip_streams_[index], &gzip->bytes);
+  // The first render (or one much smaller than the last) doubled its way up
+  // or was reserved too large: give back what the cached bodies do not use.
+  for (std::string* bytes : {&plain->bytes, &gzip->bytes}) {
+    if (bytes->capacity() > bytes->size() + bytes->size() / 8 + 4096) bytes->shrink_to_fit();
+  }
   sizes_[index] = {plain->bytes.size() + plain->bytes.size() / 16,
                    gzip->bytes.size() + gzip->bytes.size() / 8};
   plain->generation = snapshot->generation;

@@ -24,12 +24,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "src/engine/engine.h"
+#include "src/http/metrics_cache.h"
 #include "src/ring/shared_region.h"
 #include "tkmprom/config.h"
 #include "tkmprom/topic.h"
@@ -44,7 +46,10 @@ const char kUsage[] =
     "and reports ns per observation per pass (and the engine's memory).\n"
     "\n"
     "  --passes N     replays of the stream, each shifted by its length (3)\n"
-    "  --memory       report the engine's heap (mallinfo2) and its parts after each pass\n"
+    "  --memory       report the engine's heap (mallinfo2) and its parts after each pass,\n"
+    "                 then what a snapshot and its renders (plain + gzip) add\n"
+    "  --rate N       stamp the publishes N per second, as a replay at that rate\n"
+    "                 reaches the broker, instead of at their recorded times\n"
     "  --help         this text\n";
 
 size_t HeapInUse() { return mallinfo2().uordblks; }
@@ -85,8 +90,10 @@ void PrintMemory(const tkmprom::EngineMemory& m, size_t measured) {
 int main(int argc, char** argv) {
   int passes = 3;
   bool memory = false;
+  double rate = 0;
   static const struct option kLong[] = {{"passes", required_argument, nullptr, 'p'},
                                         {"memory", no_argument, nullptr, 'm'},
+                                        {"rate", required_argument, nullptr, 'r'},
                                         {"help", no_argument, nullptr, 'H'},
                                         {nullptr, 0, nullptr, 0}};
   int opt;
@@ -97,6 +104,9 @@ int main(int argc, char** argv) {
         break;
       case 'm':
         memory = true;
+        break;
+      case 'r':
+        rate = std::atof(optarg);
         break;
       case 'H':
         std::fputs(kUsage, stdout);
@@ -164,6 +174,10 @@ int main(int argc, char** argv) {
   }
   offsets.push_back(arena.size());
   const size_t n = offsets.size() - 1;
+  if (rate > 0) {
+    for (size_t i = 0; i < n; ++i) recorded_ns[i] = std::llround(static_cast<double>(i) * 1e9 / rate);
+    last_ns = recorded_ns.empty() ? 0 : recorded_ns.back();
+  }
   std::printf("stream: %zu publishes over %.1f s;", n, last_ns / 1e9);
   for (int k = 0; k < tkmprom::kMessageKindCount; ++k) {
     if (kinds[k] != 0)
@@ -217,6 +231,23 @@ int main(int argc, char** argv) {
                   MiB(measured));
       PrintMemory(engine.MemoryUsage(), measured);
     }
+  }
+  if (memory) {
+    // What /metrics adds: one snapshot, then both encodings of its render.
+    engine.Advance(base_ns + (passes - 1) * period_ns + last_ns);
+    const size_t before_snapshot = HeapInUse();
+    std::shared_ptr<const tkmprom::Snapshot> snapshot = engine.BuildSnapshot({});
+    const size_t snapshot_bytes = HeapInUse() - before_snapshot;
+    tkmprom::MetricsCache cache;
+    cache.Prepare(snapshot);
+    const size_t renders_bytes = HeapInUse() - before_snapshot - snapshot_bytes;
+    std::printf("snapshot: %.3f MiB (%zu symbols, %zu devices)\n", MiB(snapshot_bytes),
+                snapshot->symbols.size(), snapshot->devices.size());
+    std::printf("renders (0.0.4 plain + gzip, cached): %.3f MiB, of which bodies %.3f MiB\n",
+                MiB(renders_bytes), MiB(cache.MemoryBytes()));
+    const struct mallinfo2 mi = mallinfo2();
+    std::printf("allocator: %.3f MiB in use, %.3f MiB free in the heap, %.3f MiB mapped blocks\n",
+                MiB(mi.uordblks), MiB(mi.fordblks), MiB(mi.hblkhd));
   }
   return 0;
 }
