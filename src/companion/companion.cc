@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,6 +98,10 @@ class RenderThread {
 
  private:
   void Run() {
+    // Rendering ahead is background work: requests being served and the
+    // engine thread draining the ring come first (Linux applies a nice
+    // value to the calling thread only).
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kRenderNice);
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       cv_.wait(lock, [this] { return stop_ || pending_ != nullptr; });
@@ -109,6 +115,8 @@ class RenderThread {
       lock.lock();
     }
   }
+
+  static constexpr int kRenderNice = 10;
 
   HttpServer* const http_;
   std::mutex mu_;

@@ -202,26 +202,40 @@ int SlotOf(MHD_Connection* connection) {
 }  // namespace
 
 struct HttpServer::Handlers {
+  // *con_cls of a GET or HEAD admitted at its first call.
+  static inline char kAdmitted = 0;
+
   static MHD_Result Access(void* cls, MHD_Connection* connection, const char* url,
                            const char* method, const char* /*version*/, const char* /*upload_data*/,
-                           size_t* /*upload_data_size*/, void** /*con_cls*/) {
+                           size_t* upload_data_size, void** con_cls) {
     // Nothing may unwind into libmicrohttpd's C frames.
     try {
       auto* server = static_cast<HttpServer*>(cls);
-      // Called once the request's headers are complete: the connection is
-      // no longer one that holds a place without asking for anything.
-      server->connections_.RequestStarted(SlotOf(connection));
-      // Authentication first, so that nothing about the server (not even
-      // which methods it allows) is told to a stranger.
-      MHD_Result refused;
-      if (server->auth_ != nullptr && std::string_view(url == nullptr ? "" : url) != "/healthz" &&
-          Refuse(server, connection, &refused)) {
-        return refused;
+      if (*con_cls == nullptr) {
+        // Called once the request's headers are complete: the connection is
+        // no longer one that holds a place without asking for anything.
+        server->connections_.RequestStarted(SlotOf(connection));
+        // Authentication first, so that nothing about the server (not even
+        // which methods it allows) is told to a stranger.
+        MHD_Result refused;
+        if (server->auth_ != nullptr && std::string_view(url == nullptr ? "" : url) != "/healthz" &&
+            Refuse(server, connection, &refused)) {
+          return refused;
+        }
+        if (std::strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+            std::strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+          return QueueCopy(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+                           kTextPlain, {{MHD_HTTP_HEADER_ALLOW, "GET, HEAD"}});
+        }
+        // Answered once the whole request has been read: libmicrohttpd
+        // closes a connection whose response was queued before that, and a
+        // scraper's next request would need a new one.
+        *con_cls = &kAdmitted;
+        return MHD_YES;
       }
-      if (std::strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-          std::strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
-        return QueueCopy(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
-                         kTextPlain, {{MHD_HTTP_HEADER_ALLOW, "GET, HEAD"}});
+      if (*upload_data_size != 0) {
+        *upload_data_size = 0;  // a body nobody asked for, dropped
+        return MHD_YES;
       }
       return Route(server, connection, url == nullptr ? "" : url);
     } catch (...) {

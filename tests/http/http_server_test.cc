@@ -257,6 +257,20 @@ TEST_F(HttpServerTest, UnknownPathsAreNotFound) {
   }
 }
 
+// A scraper reuses its connection: the answer must not close it, also for a
+// GET that carries a body (dropped).
+TEST_F(HttpServerTest, ConnectionStaysOpenForTheNextScrape) {
+  Publish(MakeSnapshot(1, 1));
+  TestHttpClient client(port_);
+  for (int i = 0; i < 3; ++i) {
+    TestHttpResponse r =
+        client.Request("GET", "/metrics", {}, /*keep_alive=*/true, i == 1 ? "ignored body" : "");
+    ASSERT_EQ(r.status, 200) << i;
+    EXPECT_EQ(r.body, Render(Families(1), ExpositionFormat::kText004)) << i;
+    EXPECT_NE(r.Header("connection"), "close") << i;
+  }
+}
+
 TEST_F(HttpServerTest, OtherMethodsAreNotAllowed) {
   Publish(MakeSnapshot(1, 1));
   for (const char* method : {"POST", "PUT", "DELETE", "OPTIONS"}) {

@@ -359,12 +359,12 @@ def compare_latency(tk_port, floor_port, encoding, floor_path, n):
         timed_get(floor_port, floor_path, encoding)
     tk, fl, tk_sizes, fl_sizes = [], [], [], []
     for _ in range(n):
-        s, n = timed_get(tk_port, "/metrics", encoding)
+        s, size = timed_get(tk_port, "/metrics", encoding)
         tk.append(s)
-        tk_sizes.append(n)
-        s, n = timed_get(floor_port, floor_path, encoding)
+        tk_sizes.append(size)
+        s, size = timed_get(floor_port, floor_path, encoding)
         fl.append(s)
-        fl_sizes.append(n)
+        fl_sizes.append(size)
     tk.sort()
     fl.sort()
     out = {"tkmprom_p50_ms": percentile(tk, 0.5) * 1e3, "tkmprom_p99_ms": percentile(tk, 0.99) * 1e3,
