@@ -9,11 +9,9 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <chrono>
-
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -269,6 +267,38 @@ TEST_F(HttpServerTest, ConnectionStaysOpenForTheNextScrape) {
     EXPECT_EQ(r.body, Render(Families(1), ExpositionFormat::kText004)) << i;
     EXPECT_NE(r.Header("connection"), "close") << i;
   }
+}
+
+int64_t MonotonicNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::shared_ptr<const Snapshot> Published(uint64_t generation, double scale, int64_t at_ns) {
+  auto s = std::make_shared<Snapshot>(*MakeSnapshot(generation, scale));
+  s->published_ns = at_ns;
+  return s;
+}
+
+// With an engine serving requests, a snapshot older than snapshot_max_age
+// (1 s) is not served: the request asks for a new one and gets it; one
+// within the bound is served as it is.
+TEST_F(HttpServerTest, AnOldSnapshotIsReplacedOnDemand) {
+  holder_.ServeRequests();
+  Publish(Published(1, 1, MonotonicNow()));
+  EXPECT_EQ(Get("/metrics").body, Render(Families(1), ExpositionFormat::kText004));
+  EXPECT_FALSE(holder_.Requested());
+
+  Publish(Published(2, 2, MonotonicNow() - 5'000'000'000));
+  std::thread engine([this] {
+    while (!holder_.Requested()) holder_.WaitForRequest(1'000'000'000);
+    holder_.Publish(Published(3, 3, MonotonicNow()));
+  });
+  TestHttpResponse r = Get("/metrics");
+  engine.join();
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, Render(Families(3), ExpositionFormat::kText004));
 }
 
 TEST_F(HttpServerTest, OtherMethodsAreNotAllowed) {

@@ -83,5 +83,46 @@ TEST(MetricsCacheTest, OlderRenderDoesNotReplaceNewer) {
   EXPECT_EQ(got, newer);
 }
 
+// A scrape takes any cached body of a snapshot published within its bound,
+// in either encoding, without a render of its own.
+TEST(MetricsCacheTest, GetIfFreshServesBodiesPublishedWithinTheBound) {
+  MetricsCache cache;
+  EXPECT_EQ(cache.GetIfFresh(ExpositionFormat::kText004, false, 0), nullptr);
+  auto s = std::make_shared<Snapshot>(*MakeSnapshot(5));
+  s->published_ns = 1000;
+  cache.Prepare(s);
+  auto plain = cache.GetIfFresh(ExpositionFormat::kText004, false, 1000);
+  auto gzip = cache.GetIfFresh(ExpositionFormat::kText004, true, 999);
+  ASSERT_NE(plain, nullptr);
+  ASSERT_NE(gzip, nullptr);
+  EXPECT_EQ(plain->generation, 5u);
+  EXPECT_TRUE(gzip->gzip);
+  EXPECT_EQ(cache.GetIfFresh(ExpositionFormat::kText004, false, 1001), nullptr);
+  EXPECT_EQ(cache.GetIfFresh(ExpositionFormat::kOpenMetrics100, false, 0), nullptr);
+}
+
+// Both encodings come from one render, and the cached bodies hold little
+// more than their bytes even when the first render had to grow its buffer.
+TEST(MetricsCacheTest, OneRenderMakesBothEncodingsOfTightSize) {
+  auto s = std::make_shared<Snapshot>();
+  s->generation = 1;
+  MetricFamily f;
+  f.name = "tickrmeter_stock_update_pending";
+  f.type = MetricType::kGauge;
+  for (int i = 0; i < 20000; ++i) {
+    f.samples.push_back({"", {{"symbol", "S" + std::to_string(i)}}, static_cast<double>(i)});
+  }
+  s->families = {f};
+  MetricsCache cache;
+  auto plain = cache.Get(s, ExpositionFormat::kText004, false);
+  auto gzip = cache.Get(s, ExpositionFormat::kText004, true);
+  EXPECT_EQ(plain->generation, gzip->generation);
+  std::string inflated;
+  ASSERT_TRUE(GunzipForTest(gzip->bytes, &inflated));
+  EXPECT_EQ(inflated, plain->bytes);
+  const size_t used = plain->bytes.size() + gzip->bytes.size();
+  EXPECT_LE(cache.MemoryBytes(), used + used / 8 + 2 * 4096);
+}
+
 }  // namespace
 }  // namespace tkmprom
