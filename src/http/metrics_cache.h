@@ -76,9 +76,11 @@ class MetricsCache {
   static size_t FormatIndex(ExpositionFormat format);
   std::shared_ptr<const RenderedBody> Cached(size_t format, bool gzip, uint64_t generation,
                                              bool mark_requested) EXCLUDES(mu_);
-  // Renders both encodings of `format` for `snapshot` and caches them.
+  // Renders both encodings of `format` for `snapshot` and caches them. The
+  // caller holds render_mu_[FormatIndex(format)] (an array element, which
+  // the thread-safety analysis cannot name).
   void Render(const std::shared_ptr<const Snapshot>& snapshot, ExpositionFormat format)
-      REQUIRES(render_mu_[FormatIndex(format)]) EXCLUDES(mu_);
+      EXCLUDES(mu_);
 
   // render_mu_[format] is held while rendering that format; taken before mu_.
   std::array<Mutex, kFormats> render_mu_;
