@@ -35,13 +35,20 @@ WindowedStats::Slot& WindowedStats::Current(int64_t now_ns) {
   if (slot.epoch != epoch) {
     slot.epoch = epoch;
     slot.requests = slot.resolved = slot.timeouts = 0;
-    slot.latency.Clear();
+    if (slot.sketch != kNoSketch) sketches_[slot.sketch].Clear();
   }
   return slot;
 }
 
 void WindowedStats::AddAnswer(int64_t now_ns, double latency_s) {
-  Current(now_ns).latency.Add(latency_s);
+  Slot& slot = Current(now_ns);
+  if (slot.sketch == kNoSketch) {
+    // Grown one at a time: at most slots + 1, each kept for good.
+    sketches_.reserve(sketches_.size() + 1);
+    slot.sketch = static_cast<uint32_t>(sketches_.size());
+    sketches_.emplace_back();
+  }
+  sketches_[slot.sketch].Add(latency_s);
 }
 
 void WindowedStats::AddRequest(int64_t now_ns) { ++Current(now_ns).requests; }
@@ -70,7 +77,7 @@ WindowedStats::View WindowedStats::Read(int64_t now_ns) const {
   View view;
   QuantileSketch latency;
   ForEachInWindow(now_ns, [&](const Slot& slot) {
-    latency.Merge(slot.latency);
+    if (const QuantileSketch* sketch = Latency(slot)) latency.Merge(*sketch);
     view.requests += slot.requests;
     view.resolved += slot.resolved;
     view.timeouts += slot.timeouts;
@@ -85,15 +92,18 @@ WindowedStats::View WindowedStats::Read(int64_t now_ns) const {
 bool WindowedStats::Empty(int64_t now_ns) const {
   bool empty = true;
   ForEachInWindow(now_ns, [&](const Slot& slot) {
-    if (slot.requests != 0 || slot.resolved != 0 || slot.latency.Count() != 0) empty = false;
+    const QuantileSketch* sketch = Latency(slot);
+    if (slot.requests != 0 || slot.resolved != 0 || (sketch != nullptr && sketch->Count() != 0)) {
+      empty = false;
+    }
   });
   return empty;
 }
 
 size_t WindowedStats::MemoryBytes() const {
-  size_t bytes = sizeof(*this) + (slots_.capacity() - slots_.size()) * sizeof(Slot);
-  for (const Slot& slot : slots_)
-    bytes += sizeof(Slot) - sizeof(QuantileSketch) + slot.latency.MemoryBytes();
+  size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot) +
+                 (sketches_.capacity() - sketches_.size()) * sizeof(QuantileSketch);
+  for (const QuantileSketch& sketch : sketches_) bytes += sketch.MemoryBytes();
   return bytes;
 }
 
