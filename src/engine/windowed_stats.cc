@@ -32,6 +32,7 @@ WindowedStats::Slot& WindowedStats::Current(int64_t now_ns) {
   const int64_t start = epoch * slot_ns_;
   current_end_ns_ = start > INT64_MAX - slot_ns_ ? INT64_MAX : start + slot_ns_;
   Slot& slot = slots_[current_];
+  current_sketch_ = slot.sketch;
   if (slot.epoch != epoch) {
     slot.epoch = epoch;
     slot.requests = slot.resolved = slot.timeouts = 0;
@@ -41,14 +42,17 @@ WindowedStats::Slot& WindowedStats::Current(int64_t now_ns) {
 }
 
 void WindowedStats::AddAnswer(int64_t now_ns, double latency_s) {
-  Slot& slot = Current(now_ns);
-  if (slot.sketch == kNoSketch) {
+  Current(now_ns);
+  if (current_sketch_ == kNoSketch) {
     // Grown one at a time: at most slots + 1, each kept for good.
     sketches_.reserve(sketches_.size() + 1);
-    slot.sketch = static_cast<uint32_t>(sketches_.size());
+    current_sketch_ = static_cast<uint32_t>(sketches_.size());
+    slots_[current_].sketch = current_sketch_;
     sketches_.emplace_back();
   }
-  sketches_[slot.sketch].Add(latency_s);
+  // Through current_sketch_, not the slot: the sketch's memory is fetched
+  // without waiting for the slot's.
+  sketches_[current_sketch_].Add(latency_s);
 }
 
 void WindowedStats::AddRequest(int64_t now_ns) { ++Current(now_ns).requests; }

@@ -111,6 +111,7 @@ class WindowedStats {
   // latest_ns_ < current_end_ns_ (latest_ns_ never decreases).
   int64_t current_end_ns_ = INT64_MIN;
   size_t current_ = 0;
+  uint32_t current_sketch_ = kNoSketch;  // slots_[current_].sketch
 };
 
 }  // namespace tkmprom
