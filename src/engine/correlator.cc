@@ -174,7 +174,8 @@ int Correlator::AllocateSlot(Device& d, int64_t now_ns) {
 void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t now_ns) {
   Device& d = devices_->Get(device_id);
   int slot = -1;
-  for (size_t i = 0; i < d.slots.size(); ++i) {
+  // Most requests find nothing pending: they skip the scan.
+  for (size_t i = 0; d.pending != 0 && i < d.slots.size(); ++i) {
     if (d.slots[i].state == State::kPending && d.slots[i].symbol == symbol) {
       slot = static_cast<int>(i);
       break;
@@ -215,6 +216,7 @@ void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t 
 
 int Correlator::Match(const Device& d, State state, AnswerKind kind, const DeviceMessageFields& m,
                       int64_t min_resolved_ns) const {
+  if (state == State::kPending && d.pending == 0) return -1;
   auto best = [&](auto&& pred) {
     int found = -1;
     for (size_t i = 0; i < d.slots.size(); ++i) {
