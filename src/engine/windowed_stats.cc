@@ -32,27 +32,16 @@ WindowedStats::Slot& WindowedStats::Current(int64_t now_ns) {
   const int64_t start = epoch * slot_ns_;
   current_end_ns_ = start > INT64_MAX - slot_ns_ ? INT64_MAX : start + slot_ns_;
   Slot& slot = slots_[current_];
-  current_sketch_ = slot.sketch;
   if (slot.epoch != epoch) {
     slot.epoch = epoch;
     slot.requests = slot.resolved = slot.timeouts = 0;
-    if (slot.sketch != kNoSketch) sketches_[slot.sketch].Clear();
+    slot.latency.Clear();
   }
   return slot;
 }
 
 void WindowedStats::AddAnswer(int64_t now_ns, double latency_s) {
-  Current(now_ns);
-  if (current_sketch_ == kNoSketch) {
-    // Grown one at a time: at most slots + 1, each kept for good.
-    sketches_.reserve(sketches_.size() + 1);
-    current_sketch_ = static_cast<uint32_t>(sketches_.size());
-    slots_[current_].sketch = current_sketch_;
-    sketches_.emplace_back();
-  }
-  // Through current_sketch_, not the slot: the sketch's memory is fetched
-  // without waiting for the slot's.
-  sketches_[current_sketch_].Add(latency_s);
+  Current(now_ns).latency.Add(latency_s);
 }
 
 void WindowedStats::AddRequest(int64_t now_ns) { ++Current(now_ns).requests; }
@@ -81,7 +70,7 @@ WindowedStats::View WindowedStats::Read(int64_t now_ns) const {
   View view;
   QuantileSketch latency;
   ForEachInWindow(now_ns, [&](const Slot& slot) {
-    if (const QuantileSketch* sketch = Latency(slot)) latency.Merge(*sketch);
+    latency.Merge(slot.latency);
     view.requests += slot.requests;
     view.resolved += slot.resolved;
     view.timeouts += slot.timeouts;
@@ -96,18 +85,15 @@ WindowedStats::View WindowedStats::Read(int64_t now_ns) const {
 bool WindowedStats::Empty(int64_t now_ns) const {
   bool empty = true;
   ForEachInWindow(now_ns, [&](const Slot& slot) {
-    const QuantileSketch* sketch = Latency(slot);
-    if (slot.requests != 0 || slot.resolved != 0 || (sketch != nullptr && sketch->Count() != 0)) {
-      empty = false;
-    }
+    if (slot.requests != 0 || slot.resolved != 0 || slot.latency.Count() != 0) empty = false;
   });
   return empty;
 }
 
 size_t WindowedStats::MemoryBytes() const {
-  size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot) +
-                 (sketches_.capacity() - sketches_.size()) * sizeof(QuantileSketch);
-  for (const QuantileSketch& sketch : sketches_) bytes += sketch.MemoryBytes();
+  size_t bytes = sizeof(*this) + (slots_.capacity() - slots_.size()) * sizeof(Slot);
+  for (const Slot& slot : slots_)
+    bytes += sizeof(Slot) - sizeof(QuantileSketch) + slot.latency.MemoryBytes();
   return bytes;
 }
 

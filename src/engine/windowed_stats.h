@@ -21,16 +21,9 @@
 // window. Rotation is lazy: a sub-window is cleared when a write first lands
 // in it again, reusing its memory; reads ignore sub-windows outside the window.
 //
-// Memory: a sub-window gets its latency sketch (QuantileSketch, 168 bytes
-// before any dense array) on its first answer and keeps it, cleared, for
-// the epochs it holds later. A symbol answered in only some sub-windows
-// (rarely asked for, or a replay compressing minutes into seconds) holds
-// sketches for those only, not slots + 1.
-//
-// Cost: the Add* methods are O(1) amortised and do not allocate once every
-// sub-window has had an answer and their sketches have grown to the
-// symbol's latency range. Read() merges at most slots + 1 sketches into a
-// local one.
+// Cost: the Add* methods are O(1) amortised and do not allocate once the
+// sub-windows' sketches have grown to the symbol's latency range. Read()
+// merges at most slots + 1 sketches into a local one.
 //
 // Thread safety: not thread-safe. One owner thread (the engine thread) calls
 // everything; const methods may run concurrently only with other const
@@ -80,19 +73,13 @@ class WindowedStats {
 
  private:
   static constexpr int64_t kNoEpoch = INT64_MIN;
-  static constexpr uint32_t kNoSketch = UINT32_MAX;
   struct Slot {
     int64_t epoch = kNoEpoch;  // floor(time / slot_ns_) of the sub-window held
     uint64_t requests = 0;
     uint64_t resolved = 0;
     uint64_t timeouts = 0;
-    uint32_t sketch = kNoSketch;  // its latency sketch in sketches_; none before its first answer
+    QuantileSketch latency;
   };
-
-  // The slot's latency sketch; nullptr if it never had one.
-  const QuantileSketch* Latency(const Slot& slot) const {
-    return slot.sketch == kNoSketch ? nullptr : &sketches_[slot.sketch];
-  }
 
   // The slot of the current sub-window at now_ns, cleared if it held an older one.
   Slot& Current(int64_t now_ns);
@@ -102,16 +89,14 @@ class WindowedStats {
 
   int64_t window_ns_;
   int64_t slot_ns_;
-  int64_t latest_ns_ = INT64_MIN;         // latest now_ns written
-  std::vector<Slot> slots_;               // slots + 1; epoch e lives at index e mod size
-  std::vector<QuantileSketch> sketches_;  // Slot::sketch indexes it; only grows
+  int64_t latest_ns_ = INT64_MIN;  // latest now_ns written
+  std::vector<Slot> slots_;        // slots + 1; epoch e lives at index e mod size
   // The current sub-window, cached so that writes within it skip the
   // divisions: slots_[current_] holds the epoch covering times up to (not
   // including) current_end_ns_, and latest_ns_ is in it while
   // latest_ns_ < current_end_ns_ (latest_ns_ never decreases).
   int64_t current_end_ns_ = INT64_MIN;
   size_t current_ = 0;
-  uint32_t current_sketch_ = kNoSketch;  // slots_[current_].sketch
 };
 
 }  // namespace tkmprom
