@@ -174,7 +174,8 @@ int Correlator::AllocateSlot(Device& d, int64_t now_ns) {
 void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t now_ns) {
   Device& d = devices_->Get(device_id);
   int slot = -1;
-  for (size_t i = 0; i < d.slots.size(); ++i) {
+  // Most requests find nothing pending: they skip the scan.
+  for (size_t i = 0; d.pending != 0 && i < d.slots.size(); ++i) {
     if (d.slots[i].state == State::kPending && d.slots[i].symbol == symbol) {
       slot = static_cast<int>(i);
       break;
@@ -215,6 +216,7 @@ void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t 
 
 int Correlator::Match(const Device& d, State state, AnswerKind kind, const DeviceMessageFields& m,
                       int64_t min_resolved_ns) const {
+  if (state == State::kPending && d.pending == 0) return -1;
   auto best = [&](auto&& pred) {
     int found = -1;
     for (size_t i = 0; i < d.slots.size(); ++i) {
@@ -266,6 +268,21 @@ int Correlator::Match(const Device& d, State state, AnswerKind kind, const Devic
   return best([&](const RequestSlot& s) { return StartsWithIgnoreCase(s.symbol, got); });
 }
 
+void Correlator::KeepRecord(Device& d, uint32_t slot, State state, int64_t resolved_ns) {
+  RequestSlot& s = d.slots[slot];
+  for (size_t i = 0; i < d.slots.size(); ++i) {
+    RequestSlot& r = d.slots[i];
+    if (i == slot || r.state != state || r.symbol != s.symbol) continue;
+    // The same outcome for the same symbol: one record, the latest, answers
+    // for both (see the file comment), and this slot is free again.
+    r.resolved_ns = std::max(r.resolved_ns, resolved_ns);
+    s.state = State::kFree;
+    return;
+  }
+  s.state = state;
+  s.resolved_ns = resolved_ns;
+}
+
 void Correlator::TimeOut(uint32_t device_id, uint32_t slot, int64_t at_ns) {
   Dequeue(device_id, slot);
   Device& d = devices_->Get(device_id);
@@ -273,8 +290,7 @@ void Correlator::TimeOut(uint32_t device_id, uint32_t slot, int64_t at_ns) {
   symbols_->RecordTimeout(s.label, at_ns);
   backends_->RecordTimeout(s.backend);
   recent_timeouts_.Record(d.id, symbols_->Get(s.label).name, at_ns);
-  s.state = State::kTimedOut;
-  s.resolved_ns = at_ns;
+  KeepRecord(d, slot, State::kTimedOut, at_ns);
   if (d.pending > 0) --d.pending;
   ++d.timeouts;
 }
@@ -338,10 +354,10 @@ void Correlator::OnAnswer(uint32_t device_id, AnswerKind kind, const DeviceMessa
     // the learned symbol.
     Backend named;
     if (NamedBackend(kind, m, &named)) symbols_->LearnBackend(s.label, RequestedName(d, s), named);
-    s.state = State::kAnswered;
-    s.resolved_ns = now_ns;
+    const bool symbol_less = s.symbol.empty();
+    KeepRecord(d, static_cast<uint32_t>(i), State::kAnswered, now_ns);
     if (d.pending > 0) --d.pending;
-    if (s.symbol.empty()) Learn(d, kind, m);
+    if (symbol_less) Learn(d, kind, m);
     return;
   }
   const int64_t since = now_ns - timeout_ns_;

@@ -31,6 +31,21 @@
 // entries.) An answer to a request whose deadline passed but was not swept yet
 // counts the timeout first, so the outcome never depends on sweep timing.
 //
+// Records: a resolved request's slot stays as a record of its outcome
+// (answered or timed out) and symbol, so that a later answer matching it
+// within request_timeout counts as `duplicate` or `late`. Only whether such a
+// record exists, resolved since now - request_timeout, matters, and the
+// match depends on nothing but the record's state and symbol; so a device
+// keeps one record per (state, symbol as requested), the latest: resolving
+// a request whose outcome and symbol already have a record moves that
+// record's time forward and frees the slot. A device requesting a few
+// symbols over and over holds a few records, not one per request within
+// request_timeout (about 25 each when a broker benchmark compresses 20
+// minutes of a fleet into seconds). Until issue 15 every resolved request
+// kept its own slot: the classifications are the same, except that a device
+// at kMaxSlotsPerDevice overwrote its oldest record, possibly a symbol's only
+// one, where it now more often has a free slot.
+//
 // The last RecentTimeouts::kCapacity timeouts (device, label, deadline) are
 // kept for the status page.
 //
@@ -106,6 +121,10 @@ class Correlator {
   int Match(const Device& d, RequestSlot::State state, AnswerKind kind,
             const DeviceMessageFields& m, int64_t min_resolved_ns) const;
   int AllocateSlot(Device& d, int64_t now_ns);
+  // Makes resolved slot `slot` of `d` a record in `state` resolved at
+  // resolved_ns, or frees it when `d` already keeps a record in `state` for
+  // the same symbol, which then takes the later resolved_ns.
+  void KeepRecord(Device& d, uint32_t slot, RequestSlot::State state, int64_t resolved_ns);
   // Settles the pending request in slot `slot` of device `device_id` as a
   // timeout at at_ns and unlinks it from the deadline queue.
   void TimeOut(uint32_t device_id, uint32_t slot, int64_t at_ns);

@@ -57,11 +57,12 @@ struct SlotRef {
 };
 
 // One request of a device, pending or recently resolved.
+// Members ordered so that the small ones share one 8-byte word (80 bytes).
 struct RequestSlot {
   enum class State : uint8_t { kFree, kPending, kAnswered, kTimedOut };
+  std::string symbol;  // the requested symbol, "" for a request without one
+  uint32_t label = 0;  // SymbolTable id the request was counted under
   State state = State::kFree;
-  std::string symbol;                   // the requested symbol, "" for a request without one
-  uint32_t label = 0;                   // SymbolTable id the request was counted under
   Backend backend = Backend::kUnknown;  // BackendLedger entry it was counted under
   int64_t requested_ns = 0;
   int64_t resolved_ns = 0;  // when answered / timed out
@@ -70,6 +71,8 @@ struct RequestSlot {
   SlotRef queue_prev;
   SlotRef queue_next;
 };
+
+static_assert(sizeof(RequestSlot) <= 80, "see the member order");
 
 // Requests and answers of one device for one symbol label, kept only with
 // per_device_metrics.

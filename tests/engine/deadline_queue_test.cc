@@ -178,5 +178,47 @@ TEST(DeadlineQueueTest, QueueHoldsExactlyThePendingRequests) {
   EXPECT_GT(timeouts_seen, 1000u);
 }
 
+// Records (correlator.h, issue 15): a device answering the same symbols over
+// and over within request_timeout keeps one record per outcome and symbol,
+// the latest, and duplicates and late answers are classified as before.
+TEST(DeadlineQueueTest, RecordsOnePerOutcomeAndSymbol) {
+  Tables t{Config()};
+  const uint32_t dev = t.Device("A1B2C3D4E5F6", kT0);
+  // 200 rounds 100 ms apart (20 s, within request_timeout): AAPL answered,
+  // MSFT answered, "aapl" (another spelling, another record) answered.
+  for (int64_t i = 0; i < 200; ++i) {
+    const int64_t now = kT0 + i * 100 * kMs;
+    t.correlator.OnRequest(dev, "AAPL", now);
+    t.correlator.OnRequest(dev, "MSFT", now);
+    t.correlator.OnAnswer(dev, AnswerKind::kPlaylistUpdate, PlaylistAnswer("MSFT"), now + 1);
+    t.correlator.OnAnswer(dev, AnswerKind::kPlaylistUpdate, PlaylistAnswer("AAPL"), now + 2);
+  }
+  // A request that times out, twice: one timed-out record.
+  t.correlator.OnRequest(dev, "TSLA", kT0);
+  t.correlator.Sweep(kT0 + 30'000 * kMs);
+  t.correlator.OnRequest(dev, "TSLA", kT0 + 30'000 * kMs);
+  t.correlator.Sweep(kT0 + 60'000 * kMs);
+  const tkmprom::Device& d = t.devices.Get(dev);
+  EXPECT_LE(d.slots.size(), 4u);
+  size_t records = 0;
+  for (const RequestSlot& s : d.slots) records += s.state != RequestSlot::State::kFree;
+  EXPECT_EQ(records, 3u);  // AAPL answered, MSFT answered, TSLA timed out
+  EXPECT_EQ(t.correlator.unmatched(Unmatched::kDuplicate), 0u);
+  // The AAPL record moved forward with each answer: at 60 s it is 40 s
+  // after the first answer but 20.1 s after the last, so still a duplicate.
+  t.correlator.OnAnswer(dev, AnswerKind::kPlaylistUpdate, PlaylistAnswer("aapl"),
+                        kT0 + 49'000 * kMs);
+  EXPECT_EQ(t.correlator.unmatched(Unmatched::kDuplicate), 1u);
+  // Past request_timeout after the last AAPL answer (19.9 s): unsolicited.
+  t.correlator.OnAnswer(dev, AnswerKind::kPlaylistUpdate, PlaylistAnswer("AAPL"),
+                        kT0 + 49'901 * kMs);
+  EXPECT_EQ(t.correlator.unmatched(Unmatched::kUnsolicited), 1u);
+  // TSLA's record is that of its second timeout, at 60 s: a late answer.
+  t.correlator.OnAnswer(dev, AnswerKind::kPlaylistUpdate, PlaylistAnswer("TSLA"),
+                        kT0 + 85'000 * kMs);
+  EXPECT_EQ(t.correlator.unmatched(Unmatched::kLate), 1u);
+  EXPECT_EQ(t.LedgerGap(), 0);
+}
+
 }  // namespace
 }  // namespace tkmprom

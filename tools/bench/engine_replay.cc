@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/engine/engine.h"
+#include "src/exposition/text_writer.h"
 #include "src/http/metrics_cache.h"
 #include "src/ring/shared_region.h"
 #include "tkmprom/config.h"
@@ -50,6 +51,8 @@ const char kUsage[] =
     "                 then what a snapshot and its renders (plain + gzip) add\n"
     "  --rate N       stamp the publishes N per second, as a replay at that rate\n"
     "                 reaches the broker, instead of at their recorded times\n"
+    "  --metrics P    after each pass k, write the exposition (0.0.4 text) of a\n"
+    "                 snapshot to file P.k, to compare the exported numbers of builds\n"
     "  --help         this text\n";
 
 size_t HeapInUse() { return mallinfo2().uordblks; }
@@ -91,11 +94,11 @@ int main(int argc, char** argv) {
   int passes = 3;
   bool memory = false;
   double rate = 0;
-  static const struct option kLong[] = {{"passes", required_argument, nullptr, 'p'},
-                                        {"memory", no_argument, nullptr, 'm'},
-                                        {"rate", required_argument, nullptr, 'r'},
-                                        {"help", no_argument, nullptr, 'H'},
-                                        {nullptr, 0, nullptr, 0}};
+  std::string metrics_prefix;
+  static const struct option kLong[] = {
+      {"passes", required_argument, nullptr, 'p'}, {"memory", no_argument, nullptr, 'm'},
+      {"rate", required_argument, nullptr, 'r'},   {"metrics", required_argument, nullptr, 'x'},
+      {"help", no_argument, nullptr, 'H'},         {nullptr, 0, nullptr, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "", kLong, nullptr)) != -1) {
     switch (opt) {
@@ -107,6 +110,9 @@ int main(int argc, char** argv) {
         break;
       case 'r':
         rate = std::atof(optarg);
+        break;
+      case 'x':
+        metrics_prefix = optarg;
         break;
       case 'H':
         std::fputs(kUsage, stdout);
@@ -175,7 +181,8 @@ int main(int argc, char** argv) {
   offsets.push_back(arena.size());
   const size_t n = offsets.size() - 1;
   if (rate > 0) {
-    for (size_t i = 0; i < n; ++i) recorded_ns[i] = std::llround(static_cast<double>(i) * 1e9 / rate);
+    for (size_t i = 0; i < n; ++i)
+      recorded_ns[i] = std::llround(static_cast<double>(i) * 1e9 / rate);
     last_ns = recorded_ns.empty() ? 0 : recorded_ns.back();
   }
   std::printf("stream: %zu publishes over %.1f s;", n, last_ns / 1e9);
@@ -225,6 +232,19 @@ int main(int argc, char** argv) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("pass %d: %zu observations in %.3f s = %.1f ns each\n", pass + 1, n, s,
                 s * 1e9 / static_cast<double>(n));
+    if (!metrics_prefix.empty()) {
+      // Outside the timed loop; a snapshot does not change the engine.
+      std::string text;
+      tkmprom::RenderExposition(*engine.BuildSnapshot({}), tkmprom::ExpositionFormat::kText004,
+                                &text);
+      const std::string path = metrics_prefix + "." + std::to_string(pass + 1);
+      std::ofstream out(path, std::ios::binary);
+      out << text;
+      if (!out) {
+        std::fprintf(stderr, "engine_replay: cannot write %s\n", path.c_str());
+        return 1;
+      }
+    }
     if (memory) {
       const size_t measured = HeapInUse() - heap_before;
       std::printf("engine heap after pass %d: %.3f MiB (mallinfo2 uordblks delta)\n", pass + 1,
