@@ -21,6 +21,7 @@
 #include "src/common/option_blob.h"
 #include "src/common/process_spawn.h"
 #include "src/companion/companion_config.h"
+#include "src/companion/observation_record.h"
 #include "src/engine/engine.h"
 #include "src/http/http_server.h"
 #include "src/http/scrape_schedule.h"
@@ -265,17 +266,7 @@ int Serve(const ChildArgs& args) {
       std::memcpy(record.data(), data, size);
       messages.Pop();
       ObservationView view;
-      if (!DecodeObservation(record.data(), size, &view)) continue;
-      Observation obs;
-      obs.kind = view.kind;
-      obs.timestamp_ns = view.timestamp_ns;
-      obs.client_id = view.client_id;
-      obs.topic = view.topic;
-      obs.payload = view.payload;
-      obs.payload_size = view.payload_size;
-      obs.payload_truncated = (view.flags & kPayloadTruncated) != 0;
-      obs.bridged = (view.flags & kBridged) != 0;
-      engine.Observe(obs);
+      if (DecodeObservation(record.data(), size, &view)) engine.Observe(ToObservation(view));
     }
     if (messages.resyncs() != resyncs_logged) {
       resyncs_logged = messages.resyncs();

@@ -30,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "src/companion/observation_record.h"
 #include "src/engine/engine.h"
 #include "src/exposition/text_writer.h"
 #include "src/http/metrics_cache.h"
@@ -216,17 +217,9 @@ int main(int argc, char** argv) {
       const uint32_t size = static_cast<uint32_t>(offsets[i + 1] - offsets[i]);
       std::memcpy(record.data(), arena.data() + offsets[i], size);
       tkmprom::ObservationView view;
-      if (!tkmprom::DecodeObservation(record.data(), size, &view)) continue;
-      tkmprom::Observation obs;
-      obs.kind = view.kind;
-      obs.timestamp_ns = view.timestamp_ns;
-      obs.client_id = view.client_id;
-      obs.topic = view.topic;
-      obs.payload = view.payload;
-      obs.payload_size = view.payload_size;
-      obs.payload_truncated = (view.flags & tkmprom::kPayloadTruncated) != 0;
-      obs.bridged = (view.flags & tkmprom::kBridged) != 0;
-      engine.Observe(obs);
+      if (tkmprom::DecodeObservation(record.data(), size, &view)) {
+        engine.Observe(tkmprom::ToObservation(view));
+      }
     }
     const double s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
