@@ -67,11 +67,6 @@ void TuneAllocator() {
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 }
 
-// Gives the pages of freed blocks back to the kernel: a render or a
-// snapshot replaces megabytes of small blocks, whose pages glibc would
-// otherwise keep for the next ones (measured: README, performance).
-void ReturnFreeMemory() { malloc_trim(0); }
-
 // Renders the snapshots handed to it on a thread of its own, so that the
 // engine thread goes on draining the ring meanwhile. A snapshot handed over
 // while another waits replaces it.
@@ -112,7 +107,6 @@ class RenderThread {
       lock.unlock();
       http_->PrepareRenders(snapshot);
       snapshot.reset();
-      ReturnFreeMemory();
       lock.lock();
     }
   }
@@ -232,7 +226,6 @@ int Serve(const ChildArgs& args) {
     std::shared_ptr<const Snapshot> snapshot = engine.BuildSnapshot(counters);
     holder.Publish(snapshot);  // frees the previous snapshot
     last_published_ns = counters.published_ns;
-    ReturnFreeMemory();
     return snapshot;
   };
   engine.Advance(MonotonicNanos() - kEmptyRingLagNs);
