@@ -74,8 +74,8 @@ void AppendFamilyName(std::string_view name, MetricType type, ExpositionFormat f
 }
 
 // Writes each family and sample as it arrives. Float label values (`le`,
-// `quantile`) repeat for every histogram and summary, mostly as the same
-// strings: their canonical forms are remembered by address.
+// `quantile`) repeat for every histogram and summary: their canonical forms
+// are remembered by value.
 class TextSink : public MetricSink {
  public:
   TextSink(ExpositionFormat format, std::string* out, GzipStream* gzip)
@@ -146,7 +146,7 @@ class TextSink : public MetricSink {
     }
     for (size_t i = 0; i < float_count_; ++i) {
       const CachedFloat& c = floats_[i];
-      if (c.data == label.value.data() && c.size == label.value.size()) {
+      if (std::string_view(c.value, c.value_size) == label.value) {
         out_->append(c.text, c.text_size);
         return;
       }
@@ -163,22 +163,23 @@ class TextSink : public MetricSink {
       AppendEscaped(label.value, /*escape_quote=*/true, out_);
     }
     const size_t written = out_->size() - start;
-    if (float_count_ < kMaxCachedFloats && written <= sizeof(CachedFloat::text)) {
+    if (float_count_ < kMaxCachedFloats && written <= sizeof(CachedFloat::text) &&
+        label.value.size() <= sizeof(CachedFloat::value)) {
       CachedFloat& c = floats_[float_count_++];
-      c.data = label.value.data();
-      c.size = label.value.size();
+      c.value_size = label.value.size();
+      std::memcpy(c.value, label.value.data(), c.value_size);
       c.text_size = written;
       std::memcpy(c.text, out_->data() + start, written);
     }
   }
 
-  // A float label value's canonical form, held in place so that the cache
-  // allocates nothing; longer texts (not floats) are not cached.
+  // A float label value and its canonical form, held in place so that the
+  // cache allocates nothing; longer values (not floats) are not cached.
   struct CachedFloat {
-    const char* data;
-    size_t size;
-    size_t text_size;
+    char value[32];
+    size_t value_size;
     char text[32];
+    size_t text_size;
   };
   // Enough for the 65 `le` values (64 finite bounds, the configuration's
   // limit, and +Inf) and the 4 `quantile` values of a render.
