@@ -105,6 +105,9 @@ class EngineHarness {
     return std::nullopt;
   }
 
+  // The families of the last Snap(), as exported.
+  const std::vector<MetricFamily>& families() const { return families_; }
+
   // Every sample whose full name is `name`.
   std::vector<const Sample*> Samples(const std::string& name) {
     Snap();

@@ -25,9 +25,9 @@ struct SymbolLedger {
          hist_count = 0;
 };
 
-std::map<std::string, SymbolLedger> Ledgers(const Snapshot& s) {
+std::map<std::string, SymbolLedger> Ledgers(const std::vector<MetricFamily>& families) {
   std::map<std::string, SymbolLedger> out;
-  for (const MetricFamily& f : CollectFamilies(s)) {
+  for (const MetricFamily& f : families) {
     for (const Sample& sample : f.samples) {
       if (sample.labels.empty() || sample.labels[0].name != "symbol") continue;
       SymbolLedger& l = out[sample.labels[0].value];
@@ -45,9 +45,9 @@ std::map<std::string, SymbolLedger> Ledgers(const Snapshot& s) {
 }
 
 // The same ledger per `backend` label, from the tickrmeter_backend_* families.
-std::map<std::string, SymbolLedger> BackendLedgers(const Snapshot& s) {
+std::map<std::string, SymbolLedger> BackendLedgers(const std::vector<MetricFamily>& families) {
   std::map<std::string, SymbolLedger> out;
-  for (const MetricFamily& f : CollectFamilies(s)) {
+  for (const MetricFamily& f : families) {
     for (const Sample& sample : f.samples) {
       if (sample.labels.empty() || sample.labels[0].name != "backend") continue;
       SymbolLedger& l = out[sample.labels[0].value];
@@ -169,7 +169,7 @@ void RunRandom(uint64_t seed, int steps, double symbol_expiry_s = 30) {
     }
 
     const auto snap = h.Snap();
-    const auto ledgers = Ledgers(*snap);
+    const auto ledgers = Ledgers(h.families());
     double pending_sum = 0;
     size_t real_symbols = 0;
     for (const auto& [name, l] : ledgers) {
@@ -187,7 +187,7 @@ void RunRandom(uint64_t seed, int steps, double symbol_expiry_s = 30) {
     ASSERT_LE(real_symbols, c.max_symbols);
     ASSERT_EQ(snap->symbols.size(), ledgers.size());
 
-    const auto backends = BackendLedgers(*snap);
+    const auto backends = BackendLedgers(h.families());
     ASSERT_EQ(backends.size(), 14u) << "seed " << seed << " step " << step;
     for (const auto& [name, l] : backends) {
       ASSERT_EQ(l.requests, l.responses + l.errors + l.timeouts + l.superseded + l.pending)

@@ -110,12 +110,13 @@ void BuildAndRender(const Engine& engine, bool check_ledger) {
   if (snapshot == nullptr) Fail("BuildSnapshot", "returned null");
   if (check_ledger) CheckLedger(*snapshot);
   std::string out;
-  WriteExposition(CollectFamilies(*snapshot), ExpositionFormat::kText004, &out);
-  out.clear();
-  WriteExposition(CollectFamilies(*snapshot), ExpositionFormat::kOpenMetrics100, &out);
+  RenderExposition(*snapshot, ExpositionFormat::kText004, &out);
+  RenderExposition(*snapshot, ExpositionFormat::kOpenMetrics100, &out);
   SlowestSymbolsJson(*snapshot, kMaxSlowestLimit, 0);
-  for (const auto& state : snapshot->devices) {
-    if (!DeviceJson(*snapshot, id)) Fail("DeviceJson", "a listed device is unknown: " + id);
+  for (const DeviceState& state : snapshot->devices) {
+    if (!DeviceJson(*snapshot, state.device_id)) {
+      Fail("DeviceJson", "a listed device is unknown: " + state.device_id);
+    }
   }
 }
 

@@ -35,7 +35,7 @@ const Snapshot& OneDeviceSnapshot() {
     d.firmware_version = "70p";
     d.online = true;
     d.battery = 87;
-    s->devices[d.device_id] = d;
+    s->devices.push_back(d);
     SymbolWindow w;
     w.symbol = "AAPL";
     w.avg_latency_s = 0.2;
