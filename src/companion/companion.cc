@@ -229,6 +229,9 @@ int Serve(const ChildArgs& args) {
     return snapshot;
   };
   engine.Advance(MonotonicNanos() - kEmptyRingLagNs);
+  // One snapshot before serving, so that no request finds none: one that
+  // arrives before the engine loop runs is answered from it.
+  take_snapshot();
   error = http.Start(kListenFd);
   if (!error.empty()) return Refuse(args, "tkmprom: companion cannot serve HTTP: " + error);
   RenderThread renders(&http);
