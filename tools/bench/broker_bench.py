@@ -87,13 +87,22 @@ def cpu_total(pids):
 
 
 def status_mib(pid):
-    """VmRSS, VmHWM, RssAnon, RssFile, RssShmem of pid, in MiB."""
+    """VmRSS, VmHWM, RssAnon, RssFile, RssShmem and Pss of pid, in MiB.
+
+    Pss (proportional set size) divides each shared page among the processes
+    that map it: the ring, shared by the broker and the companion, and the
+    shared libraries count once in a sum of Pss, twice or more in a sum of
+    RSS."""
     out = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
             key = line.split(":", 1)[0]
             if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
                 out[key] = int(line.split()[1]) / 1024
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                out["Pss"] = int(line.split()[1]) / 1024
     return out
 
 
@@ -550,6 +559,7 @@ def main():
     rss_comp = mem["companion"]["VmRSS"]
     rss_sum = rss_sup + rss_comp
     broker_growth = mem["broker"]["VmRSS"] - mem["broker_bare"]["VmRSS"]
+    pss_sum = mem["supervisor"]["Pss"] + mem["companion"]["Pss"]
     lp, lz = latency["plain"], latency["gzip"]
     summary = {
         "commit": version, "date": started.isoformat(timespec="seconds"),
@@ -564,7 +574,8 @@ def main():
             row["bare"]["broker_cpu_s"] / row["bare"]["sent"] * 1e6 for row in rounds),
         "peak_rate_plugin": max(e["rate"] for e in plugin_runs),
         "dropped_total": dropped, "all_counted": all_counted, "companion_restarted": restarted,
-        "memory_mib": mem, "plugin_rss_mib": rss_sum, "broker_rss_growth_mib": broker_growth,
+        "memory_mib": mem, "plugin_rss_mib": rss_sum, "plugin_pss_mib": pss_sum,
+        "broker_rss_growth_mib": broker_growth,
         "latency": latency, "fleet": fleet,
     }
 
@@ -588,11 +599,11 @@ def main():
          yes(statistics.median(comp["scrape"]) <= TARGET_COMPANION_RATIO)),
         ("memory of the plugin's processes at fleet scale (RSS, supervisor + companion)",
          "%.1f MiB (supervisor %.1f, companion %.1f: anon %.1f, shmem %.1f, file %.1f; "
-         "companion peak %.1f); broker +%.1f MiB over bare (%.1f vs %.1f, shmem %.1f); "
-         "%d devices, %d symbols held" % (
+         "companion peak %.1f; Pss of the two %.1f); broker +%.1f MiB over bare (%.1f vs %.1f, "
+         "shmem %.1f); %d devices, %d symbols held" % (
              rss_sum, rss_sup, rss_comp, mem["companion"]["RssAnon"],
              mem["companion"]["RssShmem"], mem["companion"]["RssFile"],
-             mem["companion"]["VmHWM"], broker_growth, mem["broker"]["VmRSS"],
+             mem["companion"]["VmHWM"], pss_sum, broker_growth, mem["broker"]["VmRSS"],
              mem["broker_bare"]["VmRSS"], mem["broker"]["RssShmem"], fleet["tracked_devices"],
              fleet["tracked_symbols"]),
          "≤ %d MiB" % TARGET_RSS_MIB, yes(rss_sum <= TARGET_RSS_MIB)),
