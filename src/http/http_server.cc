@@ -334,8 +334,19 @@ struct HttpServer::Handlers {
                          {{MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding"}});
     }
     std::shared_ptr<const Snapshot> snapshot = server->FreshSnapshot(now);
-    if (snapshot == nullptr) return NoSnapshot(connection);
-    return QueueCached(connection, server->cache_.Get(snapshot, format, gzip),
+    if (snapshot == nullptr) {
+      // No snapshot in time (the engine is busy, or hung until the
+      // supervisor restarts it): the last render, however old.
+      if (auto stale = server->cache_.GetIfFresh(format, gzip, INT64_MIN)) {
+        return QueueCached(connection, std::move(stale),
+                           {{MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding"}});
+      }
+      return NoSnapshot(connection);
+    }
+    std::shared_ptr<const RenderedBody> body = server->cache_.Get(snapshot, format, gzip);
+    // Rendered: the cached bodies answer the scrapes within the bound.
+    server->holder_->Release(snapshot.get());
+    return QueueCached(connection, std::move(body),
                        {{MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding"}});
   }
 
@@ -602,7 +613,9 @@ void HttpServer::PrepareRenders(const std::shared_ptr<const Snapshot>& snapshot)
     cache_.Prepare(snapshot);
   } catch (...) {
     // Out of memory: a scrape will try again on its own path.
+    return;
   }
+  holder_->Release(snapshot.get());
 }
 
 }  // namespace tkmprom

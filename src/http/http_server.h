@@ -114,7 +114,8 @@ class HttpServer {
   // Renders /metrics for `snapshot` (0.0.4 text, plain and gzip, and any
   // format asked for before) into the cache, off the request path: call it
   // from a thread of its own right after SnapshotHolder::Publish(snapshot),
-  // so that neither the engine nor a scrape waits for it. Never throws; if
+  // so that neither the engine nor a scrape waits for it. Then the holder
+  // lets go of the snapshot (SnapshotHolder::Release()). Never throws; if
   // memory runs out, the next scrape renders instead.
   void PrepareRenders(const std::shared_ptr<const Snapshot>& snapshot);
 

@@ -19,6 +19,18 @@ void SnapshotHolder::Publish(std::shared_ptr<const Snapshot> snapshot) {
   // `snapshot` now holds the previous one; it is released here, unlocked.
 }
 
+void SnapshotHolder::Release(const Snapshot* rendered) {
+  // Without an engine serving requests nobody would build a new one.
+  if (!serving_.load(std::memory_order_acquire)) return;
+  std::shared_ptr<const Snapshot> released;
+  {
+    MutexLock lock(&mu_);
+    if (rendered == nullptr || current_.get() != rendered) return;
+    current_.swap(released);
+  }
+  // `released` is destroyed here, unlocked, unless a reader still pins it.
+}
+
 std::shared_ptr<const Snapshot> SnapshotHolder::Get() const {
   MutexLock lock(&mu_);
   return current_;
@@ -29,13 +41,19 @@ std::shared_ptr<const Snapshot> SnapshotHolder::GetFresh(int64_t now_ns, int64_t
   std::shared_ptr<const Snapshot> current = Get();
   if (!serving_.load(std::memory_order_acquire)) return current;
   if (current != nullptr && current->published_ns >= now_ns - max_age_ns) return current;
-  {
-    std::unique_lock<std::mutex> lock(wait_mu_);
-    const uint64_t seen = publishes_;
-    requested_.store(true, std::memory_order_release);
-    engine_cv_.notify_one();
-    requester_cv_.wait_for(lock, std::chrono::nanoseconds(wait_ns),
-                           [&] { return publishes_ != seen; });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(wait_ns);
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(wait_mu_);
+      const uint64_t seen = publishes_;
+      requested_.store(true, std::memory_order_release);
+      engine_cv_.notify_one();
+      if (!requester_cv_.wait_until(lock, deadline, [&] { return publishes_ != seen; })) break;
+    }
+    // The new snapshot, unless another request rendered and released it
+    // since: then ask again, within the same wait.
+    current = Get();
+    if (current != nullptr) return current;
   }
   return Get();
 }

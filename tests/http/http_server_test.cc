@@ -301,6 +301,35 @@ TEST_F(HttpServerTest, AnOldSnapshotIsReplacedOnDemand) {
   EXPECT_EQ(r.body, Render(Families(3), ExpositionFormat::kText004));
 }
 
+TEST_F(HttpServerTest, ARenderedSnapshotIsLetGoAndItsBodiesServeTheBound) {
+  holder_.ServeRequests();
+  Publish(Published(1, 1, MonotonicNow()));
+  EXPECT_EQ(holder_.Get(), nullptr) << "rendered: the holder let go of it";
+  EXPECT_EQ(Get("/metrics").body, Render(Families(1), ExpositionFormat::kText004));
+  EXPECT_FALSE(holder_.Requested()) << "served from the bodies, within the bound";
+
+  // The JSON API reads the snapshot itself: it asks the engine for one.
+  std::thread engine([this] {
+    while (!holder_.Requested()) holder_.WaitForRequest(1'000'000'000);
+    holder_.Publish(Published(2, 2, MonotonicNow()));
+  });
+  TestHttpResponse r = Get("/api/v1/symbols/slowest");
+  engine.join();
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(Json::parse(r.body)[0]["symbol"], "TMO");
+  EXPECT_EQ(holder_.Get()->generation, 2u) << "not rendered: kept";
+}
+
+TEST_F(HttpServerTest, WhenNoSnapshotComesTheLastRenderIsServed) {
+  holder_.ServeRequests();
+  // Rendered and let go; older than the bound, and no engine answers.
+  Publish(Published(1, 1, MonotonicNow() - 5'000'000'000));
+  ASSERT_EQ(holder_.Get(), nullptr);
+  TestHttpResponse r = Get("/metrics");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, Render(Families(1), ExpositionFormat::kText004));
+}
+
 TEST_F(HttpServerTest, OtherMethodsAreNotAllowed) {
   Publish(MakeSnapshot(1, 1));
   for (const char* method : {"POST", "PUT", "DELETE", "OPTIONS"}) {

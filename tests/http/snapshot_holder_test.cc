@@ -94,5 +94,64 @@ TEST(SnapshotHolderTest, WaitForRequestReturnsAtOnceWhenAsked) {
   requester.join();
 }
 
+TEST(SnapshotHolderTest, ReleaseForgetsOnlyTheRenderedSnapshot) {
+  SnapshotHolder holder;
+  holder.ServeRequests();
+  holder.Publish(Made(1, 10 * kSecond));
+  const std::shared_ptr<const Snapshot> first = holder.Get();
+  holder.Publish(Made(2, 11 * kSecond));
+  holder.Release(first.get());  // an older one: the current stays
+  ASSERT_NE(holder.Get(), nullptr);
+  EXPECT_EQ(holder.Get()->generation, 2u);
+  std::shared_ptr<const Snapshot> pinned = holder.Get();
+  std::weak_ptr<const Snapshot> watch = pinned;
+  holder.Release(pinned.get());
+  EXPECT_EQ(holder.Get(), nullptr);
+  EXPECT_EQ(pinned->generation, 2u) << "a reader keeps what it got";
+  pinned.reset();
+  EXPECT_TRUE(watch.expired()) << "and the last reader frees it";
+}
+
+TEST(SnapshotHolderTest, WithoutAnEngineNothingIsReleased) {
+  SnapshotHolder holder;
+  holder.Publish(Made(1, 0));
+  holder.Release(holder.Get().get());
+  ASSERT_NE(holder.Get(), nullptr) << "nobody could build another";
+}
+
+TEST(SnapshotHolderTest, AReleasedSnapshotIsAskedForAgainWithinTheBound) {
+  SnapshotHolder holder;
+  holder.ServeRequests();
+  holder.Publish(Made(1, 10 * kSecond));
+  holder.Release(holder.Get().get());
+  std::thread engine([&] {
+    while (!holder.Requested()) holder.WaitForRequest(kSecond);
+    holder.Publish(Made(2, 10 * kSecond + 1));
+  });
+  // Within the bound of generation 1, but it is gone: a new one is built.
+  std::shared_ptr<const Snapshot> got = holder.GetFresh(10 * kSecond + 2, kSecond, 30 * kSecond);
+  engine.join();
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->generation, 2u);
+}
+
+TEST(SnapshotHolderTest, ASnapshotReleasedBeforeTheWaiterWakesIsAskedForAgain) {
+  SnapshotHolder holder;
+  holder.ServeRequests();
+  std::thread engine([&] {
+    // The first answer is gone when the waiter reads it, as if another
+    // request had rendered and released it first (published as nothing,
+    // so that the order is certain); the waiter asks again.
+    while (!holder.Requested()) holder.WaitForRequest(kSecond);
+    holder.Publish(nullptr);
+    for (int i = 0; i < 3000 && !holder.Requested(); ++i) holder.WaitForRequest(kSecond / 100);
+    holder.Publish(Made(2, 0));
+  });
+  std::shared_ptr<const Snapshot> got = holder.GetFresh(0, kSecond, 60 * kSecond);
+  engine.join();
+  ASSERT_NE(got, nullptr) << "a released answer is no reason to answer nothing";
+  EXPECT_EQ(got->generation, 2u);
+}
+
 }  // namespace
 }  // namespace tkmprom
