@@ -46,6 +46,8 @@ bool ParseChildArgs(int argc, char** argv, ChildArgs* out, std::string* error) {
       out->mosquitto_version = std::string(a.substr(20, 32));
     } else if (a == "--ready") {
       out->ready = true;
+    } else if (a.rfind("--companion=/", 0) == 0) {
+      out->companion_path = std::string(a.substr(12));
     } else {
       *error = "unknown argument '" + std::string(a.substr(0, 64)) + "'";
       return false;

@@ -31,14 +31,18 @@ struct ChildArgs {
   uint64_t ring_bytes = 0;  // the message ring's capacity (from the broker)
   std::string mosquitto_version;
   bool ready = false;  // kReadyFd is open: say "ready" or why not
+  // The supervisor only: the tkmprom-companion to start (an absolute path);
+  // empty: its own executable. Never passed on (ChildArgv).
+  std::string companion_path;
 };
 
 // Parses `--supervise|--serve --parent=PID --ring-bytes=N
-// [--mosquitto-version=V] [--ready]`; false and *error if it cannot.
+// [--mosquitto-version=V] [--ready] [--companion=/ABSOLUTE/PATH]`; false and
+// *error if it cannot.
 bool ParseChildArgs(int argc, char** argv, ChildArgs* out, std::string* error);
 
 // The command line that starts a process with `args` (for the supervisor to
-// start the companion).
+// start the companion): everything but companion_path.
 std::vector<std::string> ChildArgv(const ChildArgs& args);
 
 // The first acts: die with the parent (PR_SET_PDEATHSIG, then check it is

@@ -99,13 +99,18 @@ int RunSupervisor(const ChildArgs& args) {
     Log(LogLevel::kError, "tkmprom: supervisor: " + error);
     return 1;
   }
-  char self[4096];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) {
-    Log(LogLevel::kError, "tkmprom: supervisor cannot find its own executable");
-    return 1;
+  // The companion: the tkmprom-companion that exec'd tkmprom-supervisor, or
+  // this very executable when it is tkmprom-companion itself.
+  std::string exe = args.companion_path;
+  if (exe.empty()) {
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+      Log(LogLevel::kError, "tkmprom: supervisor cannot find its own executable");
+      return 1;
+    }
+    exe.assign(self, static_cast<size_t>(n));
   }
-  const std::string exe(self, static_cast<size_t>(n));
   ChildArgs child = args;
   child.role = ChildArgs::Role::kCompanion;
   child.parent = getpid();

@@ -71,6 +71,43 @@ TEST(ChildArgsTest, RoundTripsThroughTheCommandLine) {
   EXPECT_TRUE(parsed.ready);
 }
 
+TEST(ChildArgsTest, TheSupervisorIsToldWhichCompanionToStartAndDoesNotPassItOn) {
+  char name[] = "tkmprom-supervisor";
+  char role[] = "--supervise";
+  char parent[] = "--parent=4242";
+  char ring[] = "--ring-bytes=1024";
+  char companion[] = "--companion=/opt/tkmprom/tkmprom-companion";
+  char* argv[] = {name, role, parent, ring, companion};
+  ChildArgs parsed;
+  std::string error;
+  ASSERT_TRUE(ParseChildArgs(5, argv, &parsed, &error)) << error;
+  EXPECT_EQ(parsed.companion_path, "/opt/tkmprom/tkmprom-companion");
+  parsed.role = ChildArgs::Role::kCompanion;
+  for (const std::string& a : ChildArgv(parsed)) {
+    EXPECT_EQ(a.find("--companion"), std::string::npos) << a;
+    EXPECT_EQ(a.find("/opt/tkmprom"), std::string::npos) << a;
+  }
+  ChildArgs plain;
+  char* without[] = {name, role, parent, ring};
+  ASSERT_TRUE(ParseChildArgs(4, without, &plain, &error)) << error;
+  EXPECT_EQ(plain.companion_path, "");
+}
+
+TEST(ChildArgsTest, TheCompanionPathMustBeAbsolute) {
+  char name[] = "tkmprom-supervisor";
+  char role[] = "--supervise";
+  char parent[] = "--parent=4242";
+  char ring[] = "--ring-bytes=1024";
+  for (const char* bad : {"--companion=", "--companion=tkmprom-companion"}) {
+    std::string arg = bad;
+    char* argv[] = {name, role, parent, ring, arg.data()};
+    ChildArgs parsed;
+    std::string error;
+    EXPECT_FALSE(ParseChildArgs(5, argv, &parsed, &error)) << bad;
+    EXPECT_NE(error.find("unknown argument"), std::string::npos) << error;
+  }
+}
+
 TEST(ChildArgsTest, StartedByHandItSaysWhoStartsIt) {
   char name[] = "tkmprom-companion";
   char* argv[] = {name};
