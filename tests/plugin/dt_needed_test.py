@@ -1,8 +1,11 @@
 """What the broker loads links nothing but the C and C++ runtime
 (architecture.md, Revision 2): libmicrohttpd, GnuTLS, simdjson, RE2, zlib or
-libcrypt in tkmprom.so would run their initialisers inside mosquitto.
+libcrypt in tkmprom.so would run their initialisers inside mosquitto. Nor
+does the supervisor's small image, tkmprom-supervisor: it lives as long as the
+broker and needs none of them.
 
-Reads the DT_NEEDED entries of the built module (argv[1]) with readelf."""
+Reads the DT_NEEDED entries of the built module (argv[1]), tkmprom-companion
+(argv[2]) and tkmprom-supervisor (argv[3]) with readelf."""
 
 import re
 import subprocess
@@ -36,6 +39,15 @@ def main():
         if not any(n.startswith(lib) for n in companion):
             print("FAIL: tkmprom-companion does not link %s: %s" % (lib, ", ".join(companion)))
             return 1
+    supervisor = needed(sys.argv[3])
+    print("DT_NEEDED of %s: %s" % (sys.argv[3], ", ".join(supervisor)))
+    if not supervisor:
+        print("FAIL: no DT_NEEDED entry read from %s" % sys.argv[3])
+        return 1
+    extra = [lib for lib in supervisor if lib not in ALLOWED]
+    if extra:
+        print("FAIL: tkmprom-supervisor links %s" % ", ".join(extra))
+        return 1
     print("ok")
     return 0
 
