@@ -1,16 +1,61 @@
 // tkmprom-companion: the supervisor (--supervise) and the companion
 // (--serve) of the tkmprom plugin, started by the plugin inside mosquitto
-// (src/common/process_spawn.h), never by hand.
+// (src/common/process_spawn.h), never by hand. The supervisor becomes
+// tkmprom-supervisor (src/companion/supervisor_main.cc) when it is beside it.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "src/common/process_spawn.h"
 #include "src/companion/child_process.h"
 #include "src/companion/companion.h"
 #include "src/companion/supervisor.h"
 #include "src/ring/log_pipe.h"
+
+namespace {
+
+constexpr char kSupervisorName[] = "tkmprom-supervisor";
+
+// The supervisor lives as long as the broker and needs none of this
+// executable's HTTP, TLS, JSON and expression libraries: it replaces its
+// image with tkmprom-supervisor beside this executable (same pid, so it stays
+// the broker's child and keeps PR_SET_PDEATHSIG), telling it to start this
+// executable as the companion. Returns only when it cannot; the caller then
+// supervises in-process, as before tkmprom-supervisor existed.
+void ExecSmallSupervisor(int argc, char** argv) {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return;
+  const std::string exe(self, static_cast<size_t>(n));
+  const size_t slash = exe.rfind('/');
+  if (slash == std::string::npos) return;
+  std::string supervisor = exe.substr(0, slash + 1) + kSupervisorName;
+  if (access(supervisor.c_str(), X_OK) != 0) {
+    tkmprom::WriteLogLine(tkmprom::kLogFd, tkmprom::LogLevel::kNotice,
+                          std::string("tkmprom: no ") + kSupervisorName +
+                              " beside tkmprom-companion; the supervisor runs in "
+                              "tkmprom-companion");
+    return;
+  }
+  std::string companion = "--companion=" + exe;
+  std::vector<char*> args = {supervisor.data()};
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]).rfind("--companion=", 0) != 0) args.push_back(argv[i]);
+  }
+  args.push_back(companion.data());
+  args.push_back(nullptr);
+  execv(supervisor.c_str(), args.data());
+  tkmprom::WriteLogLine(tkmprom::kLogFd, tkmprom::LogLevel::kNotice,
+                        "tkmprom: cannot start " + supervisor + " (" + std::strerror(errno) +
+                            "); the supervisor runs in tkmprom-companion");
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   tkmprom::ChildArgs args;
@@ -20,6 +65,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const bool supervisor = args.role == tkmprom::ChildArgs::Role::kSupervisor;
+  if (supervisor) ExecSmallSupervisor(argc, argv);
   tkmprom::PrepareChild(args.parent, supervisor ? "tkmprom-sup" : "tkmprom");
   int status = 1;
   try {

@@ -1,6 +1,8 @@
 """Safe in a production broker (issue 12, plugin-contract.md §7.1), through
-a real broker: every process the plugin starts runs tkmprom-companion, also
-after all of them were killed; without ticks from traffic or $SYS the plugin
+a real broker: every process the plugin starts runs tkmprom-companion (the
+supervisor: the small tkmprom-supervisor beside it), also after all of them
+were killed, and without tkmprom-supervisor the supervisor runs in
+tkmprom-companion; without ticks from traffic or $SYS the plugin
 comes back by itself; a hung companion is replaced and counted `hung`; a
 SIGHUP rotates the HTTP password without disconnecting any MQTT client; and
 what the broker cannot use fails its start with one line."""
@@ -21,6 +23,7 @@ from harness import MOSQUITTO, PLUGIN, Broker, parse_metrics, restarts, wait_unt
 from hostile_tools import RawPublisher, descendants_of, is_gone, round_trip
 
 COMPANION = os.path.join(os.path.dirname(os.path.realpath(PLUGIN)), "tkmprom-companion")
+SUPERVISOR = os.path.join(os.path.dirname(os.path.realpath(PLUGIN)), "tkmprom-supervisor")
 USER = "prometheus"
 
 
@@ -51,11 +54,12 @@ class SafetyTestCase(unittest.TestCase):
     def plugin_processes(self, b):
         return [(pid, comm) for pid, comm in descendants_of(b.proc.pid)]
 
-    def assert_all_run_the_companion(self, b):
+    def assert_all_run_the_companion(self, b, companion=COMPANION, supervisor=SUPERVISOR):
         procs = self.plugin_processes(b)
         self.assertEqual(sorted(c for _, c in procs), ["tkmprom", "tkmprom-sup"])
         for pid, comm in procs:
-            self.assertEqual(exe(pid), os.path.realpath(COMPANION), "%s (pid %d)" % (comm, pid))
+            expected = supervisor if comm == "tkmprom-sup" else companion
+            self.assertEqual(exe(pid), os.path.realpath(expected), "%s (pid %d)" % (comm, pid))
         self.assertEqual(exe(b.proc.pid), os.path.realpath(MOSQUITTO))
         return procs
 
@@ -81,6 +85,24 @@ class ProcessTest(SafetyTestCase):
         m = b.wait_restarts(1.0, reason="signal")
         self.assertEqual(restarts(m), 1.0)
         print("served again %.2f s after every process was killed" % back_after)
+
+    def test_without_tkmprom_supervisor_the_companion_supervises_in_process(self):
+        # A tkmprom-companion alone in its folder (companion_path): the
+        # supervisor cannot exec the small image and keeps running the
+        # companion's, with the same name, and still replaces the companion.
+        alone = tempfile.mkdtemp(prefix="tkmprom-alone-")
+        self.addCleanup(shutil.rmtree, alone, True)
+        companion = os.path.join(alone, "tkmprom-companion")
+        shutil.copy2(COMPANION, companion)
+        b = self.start(options={"companion_path": companion})
+        procs = self.assert_all_run_the_companion(b, companion=companion, supervisor=companion)
+        self.assertIn("no tkmprom-supervisor beside tkmprom-companion", b.log())
+        first = [p for p, c in procs if c == "tkmprom"][0]
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: b.companion_pid() not in (None, first), timeout=10,
+                   what="a new companion")
+        wait_until(lambda: b.http_status("/healthz") == 200, what="/healthz again")
+        self.assert_all_run_the_companion(b, companion=companion, supervisor=companion)
 
     def test_missing_companion_path_stops_the_broker_with_one_line(self):
         b = Broker(options={"companion_path": "/nonexistent/tkmprom-companion"})
