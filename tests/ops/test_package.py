@@ -91,6 +91,7 @@ class PackageTest(unittest.TestCase):
         cls.multiarch = run("dpkg-architecture", "-qDEB_HOST_MULTIARCH").stdout.strip()
         cls.plugin = "/usr/lib/%s/mosquitto/tkmprom.so" % cls.multiarch
         cls.companion = "/usr/libexec/tkmprom/tkmprom-companion"
+        cls.supervisor = "/usr/libexec/tkmprom/tkmprom-supervisor"
         with open(MARKER, "w") as f:
             f.write("installed by tests/ops/test_package.py\n")
         dpkg("-i", cls.deb)
@@ -131,10 +132,12 @@ class PackageTest(unittest.TestCase):
             self.assertEqual((st.st_uid, st.st_gid), (0, 0), path)
         # The executable the plugin starts (it is not beside the installed
         # module, so the plugin finds it here).
-        self.assertIn(self.companion, listed)
-        st = os.stat(self.companion)
-        self.assertEqual(stat.S_IMODE(st.st_mode), 0o755)
-        self.assertEqual((st.st_uid, st.st_gid), (0, 0))
+        # The supervisor's small image beside it, which it execs.
+        for path in (self.companion, self.supervisor):
+            self.assertIn(path, listed)
+            st = os.stat(path)
+            self.assertEqual(stat.S_IMODE(st.st_mode), 0o755, path)
+            self.assertEqual((st.st_uid, st.st_gid), (0, 0), path)
         # The broker loads plugins after dropping to the mosquitto user.
         r = subprocess.run(["runuser", "-u", "mosquitto", "--", "head", "-c", "4", self.plugin],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -196,6 +199,12 @@ class PackageTest(unittest.TestCase):
             for pid in companions:
                 self.assertEqual(os.stat("/proc/%s" % pid).st_uid, mosquitto_uid)
                 self.assertEqual(os.path.realpath("/proc/%s/exe" % pid), self.companion)
+            # Its supervisor runs the small image installed beside it.
+            supervisors = [pid for pid in os.listdir("/proc") if pid.isdigit()
+                           and _comm(pid) == "tkmprom-sup"
+                           and _is_descendant(int(pid), broker.pid)]
+            self.assertEqual(len(supervisors), 1, "no tkmprom supervisor under the broker")
+            self.assertEqual(os.path.realpath("/proc/%s/exe" % supervisors[0]), self.supervisor)
 
             import paho.mqtt.client as mqtt
             c = mqtt.Client(client_id="package-test", clean_session=True)
