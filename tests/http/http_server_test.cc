@@ -281,6 +281,15 @@ std::shared_ptr<const Snapshot> Published(uint64_t generation, double scale, int
   return s;
 }
 
+// The engine's part: waits for a request, then publishes snapshot
+// `generation` (MakeSnapshot(generation, generation)), published now.
+std::thread AnswerOneRequest(SnapshotHolder* holder, uint64_t generation) {
+  return std::thread([holder, generation] {
+    while (!holder->Requested()) holder->WaitForRequest(1'000'000'000);
+    holder->Publish(Published(generation, static_cast<double>(generation), MonotonicNow()));
+  });
+}
+
 // With an engine serving requests, a snapshot older than snapshot_max_age
 // (1 s) is not served: the request asks for a new one and gets it; one
 // within the bound is served as it is.
@@ -291,10 +300,7 @@ TEST_F(HttpServerTest, AnOldSnapshotIsReplacedOnDemand) {
   EXPECT_FALSE(holder_.Requested());
 
   Publish(Published(2, 2, MonotonicNow() - 5'000'000'000));
-  std::thread engine([this] {
-    while (!holder_.Requested()) holder_.WaitForRequest(1'000'000'000);
-    holder_.Publish(Published(3, 3, MonotonicNow()));
-  });
+  std::thread engine = AnswerOneRequest(&holder_, 3);
   TestHttpResponse r = Get("/metrics");
   engine.join();
   ASSERT_EQ(r.status, 200);
@@ -309,10 +315,7 @@ TEST_F(HttpServerTest, ARenderedSnapshotIsLetGoAndItsBodiesServeTheBound) {
   EXPECT_FALSE(holder_.Requested()) << "served from the bodies, within the bound";
 
   // The JSON API reads the snapshot itself: it asks the engine for one.
-  std::thread engine([this] {
-    while (!holder_.Requested()) holder_.WaitForRequest(1'000'000'000);
-    holder_.Publish(Published(2, 2, MonotonicNow()));
-  });
+  std::thread engine = AnswerOneRequest(&holder_, 2);
   TestHttpResponse r = Get("/api/v1/symbols/slowest");
   engine.join();
   ASSERT_EQ(r.status, 200);
