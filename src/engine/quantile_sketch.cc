@@ -50,17 +50,19 @@ void QuantileSketch::Add(double seconds) {
   }
 }
 
-void QuantileSketch::AddKey(int key, uint32_t n) {
+void QuantileSketch::AddKey(int key, uint16_t n) {
   if (!dense_) {
     uint16_t* keys = sparse_keys_;
     uint16_t* end = keys + sparse_size_;
     uint16_t* at = std::lower_bound(keys, end, static_cast<uint16_t>(key));
     const int pos = static_cast<int>(at - keys);
     if (at != end && *at == key) {
-      sparse_counts_[pos] += n;
-      return;
-    }
-    if (sparse_size_ < kSparseCapacity) {
+      if (n <= kMaxSparseCount - sparse_counts_[pos]) {
+        sparse_counts_[pos] = static_cast<uint16_t>(sparse_counts_[pos] + n);
+        return;
+      }
+      // The count would not fit in 16 bits: dense counters are 32 bits.
+    } else if (sparse_size_ < kSparseCapacity) {
       std::copy_backward(at, end, end + 1);
       std::copy_backward(sparse_counts_ + pos, sparse_counts_ + sparse_size_,
                          sparse_counts_ + sparse_size_ + 1);

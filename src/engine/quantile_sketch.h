@@ -19,8 +19,10 @@
 // are answered as 0 (clamped to the smallest sample); values above 1e5 s are
 // counted in the top bucket. NaN and infinite values are ignored.
 //
-// Memory: up to kSparseCapacity distinct buckets are held inline (no heap).
-// Beyond that the sketch switches to a dense array that covers only the
+// Memory: up to kSparseCapacity distinct buckets are held inline (no heap),
+// with 16-bit counts: a sub-window rarely sees more than 65535 answers in one
+// bucket, and one that would goes dense first. Beyond kSparseCapacity buckets
+// the sketch switches to a dense array that covers only the
 // range of buckets in use (plus a little slack), at most kNumBuckets
 // counters. Clear() goes back to the sparse form but keeps the dense array's
 // memory for reuse, so a sketch that is cleared and refilled with a similar
@@ -44,6 +46,8 @@ class QuantileSketch {
   static constexpr int kNumBuckets = 1408;
   // Distinct buckets held inline before the sketch goes dense.
   static constexpr int kSparseCapacity = 16;
+  // The largest count a sparse bucket holds; one more goes dense.
+  static constexpr uint32_t kMaxSparseCount = UINT16_MAX;
 
   void Add(double seconds);
   void Merge(const QuantileSketch& other);
@@ -71,7 +75,8 @@ class QuantileSketch {
   static int KeyOf(double seconds);
   static double ValueOf(int key);
 
-  void AddKey(int key, uint32_t n);
+  // n is 1 or a sparse count, so it fits a sparse counter on its own.
+  void AddKey(int key, uint16_t n);
   void ConvertToDense();
   // Makes the dense array cover keys [lo, hi] (which include every key in
   // use), moving or reallocating it; the caller then updates used_lo_/used_hi_.
@@ -90,7 +95,7 @@ class QuantileSketch {
   uint8_t sparse_size_ = 0;
   // Sparse form: sparse_keys_[0, sparse_size_) ascending, with their counts.
   uint16_t sparse_keys_[kSparseCapacity] = {};
-  uint32_t sparse_counts_[kSparseCapacity] = {};
+  uint16_t sparse_counts_[kSparseCapacity] = {};
 
   uint64_t count_ = 0;
   uint64_t zero_count_ = 0;

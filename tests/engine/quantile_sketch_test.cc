@@ -297,6 +297,43 @@ TEST(QuantileSketchTest, SparseSketchUsesNoHeap) {
   EXPECT_GT(sketch.MemoryBytes(), sizeof(QuantileSketch));
 }
 
+// Sparse counts are 16 bits: a bucket that would pass 65535 sends the sketch
+// dense (32-bit counters) with every count intact.
+TEST(QuantileSketchTest, SparseCountPast65535GoesDenseAndStaysExact) {
+  const uint64_t kMax = QuantileSketch::kMaxSparseCount;
+  QuantileSketch sketch;
+  for (uint64_t i = 0; i < kMax; ++i) sketch.Add(0.1);
+  for (int i = 0; i < 3; ++i) sketch.Add(0.2);
+  EXPECT_EQ(sketch.MemoryBytes(), sizeof(QuantileSketch));  // 65535 still fits
+  for (int i = 0; i < 2; ++i) sketch.Add(0.1);
+  EXPECT_GT(sketch.MemoryBytes(), sizeof(QuantileSketch));
+  ASSERT_EQ(sketch.Count(), kMax + 5);
+  // 0.1 holds ranks 1 .. kMax + 2 and 0.2 the three after.
+  const double n = static_cast<double>(sketch.Count());
+  EXPECT_NEAR(sketch.Quantile((kMax + 2) / n), 0.1, 0.001);
+  EXPECT_NEAR(sketch.Quantile((kMax + 3) / n), 0.2, 0.002);
+  EXPECT_EQ(sketch.Quantile(0), 0.1);
+  EXPECT_EQ(sketch.Quantile(1), 0.2);
+}
+
+TEST(QuantileSketchTest, MergingSparseCountsPast65535GoesDenseAndStaysExact) {
+  QuantileSketch a;
+  QuantileSketch b;
+  for (int i = 0; i < 40000; ++i) a.Add(0.1);
+  for (int i = 0; i < 50000; ++i) b.Add(0.1);
+  for (int i = 0; i < 30000; ++i) b.Add(0.3);
+  a.Merge(b);
+  EXPECT_GT(a.MemoryBytes(), sizeof(QuantileSketch));
+  ASSERT_EQ(a.Count(), 120000u);
+  EXPECT_NEAR(a.Quantile(90000 / 120000.0), 0.1, 0.001);
+  EXPECT_NEAR(a.Quantile(90001 / 120000.0), 0.3, 0.003);
+  // Merging with itself doubles every count, past 65535 too.
+  b.Merge(b);
+  ASSERT_EQ(b.Count(), 160000u);
+  EXPECT_NEAR(b.Quantile(100000 / 160000.0), 0.1, 0.001);
+  EXPECT_NEAR(b.Quantile(100001 / 160000.0), 0.3, 0.003);
+}
+
 TEST(QuantileSketchTest, DenseCoversOnlyTheRangeInUse) {
   // 1 ms .. 60 s spans ln(60000) / ln(gamma) = 612 buckets.
   const QuantileSketch sketch = SketchOf(LogUniform(20000, 0.001, 60, 11));
