@@ -44,12 +44,12 @@ void WindowedStats::AddAnswer(int64_t now_ns, double latency_s) {
   Current(now_ns).latency.Add(latency_s);
 }
 
-void WindowedStats::AddRequest(int64_t now_ns) { ++Current(now_ns).requests; }
+void WindowedStats::AddRequest(int64_t now_ns) { SaturatingIncrement(Current(now_ns).requests); }
 
 void WindowedStats::AddResolved(int64_t now_ns, bool timed_out) {
   Slot& slot = Current(now_ns);
-  ++slot.resolved;
-  if (timed_out) ++slot.timeouts;
+  SaturatingIncrement(slot.resolved);
+  if (timed_out) SaturatingIncrement(slot.timeouts);
 }
 
 template <typename F>

@@ -69,17 +69,23 @@ class WindowedStats {
   bool Empty(int64_t now_ns) const;  // nothing at all in the window
 
   int64_t slot_ns() const { return slot_ns_; }
+  // ++count, but UINT32_MAX stays UINT32_MAX.
+  static void SaturatingIncrement(uint32_t& count) { count += count != UINT32_MAX; }
   size_t MemoryBytes() const;
 
  private:
   static constexpr int64_t kNoEpoch = INT64_MIN;
+  // The counts are per sub-window and 32 bits (saturating at UINT32_MAX): even
+  // the longest window, 86400 s in 10 sub-windows, needs half a million events
+  // a second for one symbol to saturate. View sums them in 64 bits.
   struct Slot {
     int64_t epoch = kNoEpoch;  // floor(time / slot_ns_) of the sub-window held
-    uint64_t requests = 0;
-    uint64_t resolved = 0;
-    uint64_t timeouts = 0;
+    uint32_t requests = 0;
+    uint32_t resolved = 0;
+    uint32_t timeouts = 0;
     QuantileSketch latency;
   };
+  static_assert(sizeof(Slot) <= 24 + sizeof(QuantileSketch), "see the member order");
 
   // The slot of the current sub-window at now_ns, cleared if it held an older one.
   Slot& Current(int64_t now_ns);

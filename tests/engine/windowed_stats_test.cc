@@ -86,6 +86,16 @@ TEST(WindowedStatsTest, CountsAndTimeoutRate) {
   EXPECT_EQ(view.quantiles[3], 1.5);
 }
 
+TEST(WindowedStatsTest, SubWindowCountsSaturate) {
+  uint32_t count = UINT32_MAX - 2;
+  WindowedStats::SaturatingIncrement(count);
+  EXPECT_EQ(count, UINT32_MAX - 1);
+  WindowedStats::SaturatingIncrement(count);
+  EXPECT_EQ(count, UINT32_MAX);
+  WindowedStats::SaturatingIncrement(count);
+  EXPECT_EQ(count, UINT32_MAX);  // not 0
+}
+
 TEST(WindowedStatsTest, RequestsWithoutAnswersHaveNaNLatency) {
   WindowedStats stats(kWindow);
   stats.AddRequest(5);
