@@ -74,7 +74,28 @@ void QuantileSketch::AddKey(int key, uint16_t n) {
     ConvertToDense();
   }
   Widen(key, key);
-  buckets_[key - base_] += n;
+  AddDense(key, n);
+}
+
+void QuantileSketch::AddDense(int key, uint32_t n) {
+  const int i = key - base_;
+  if (wide_) {
+    wide_[i] += n;
+    return;
+  }
+  const uint32_t sum = narrow_[i] + n;
+  if (sum <= UINT16_MAX) {
+    narrow_[i] = static_cast<uint16_t>(sum);
+    return;
+  }
+  Promote();
+  wide_[i] = sum;
+}
+
+void QuantileSketch::Promote() {
+  wide_ = std::make_unique<uint32_t[]>(capacity_);
+  std::copy(narrow_.get(), narrow_.get() + capacity_, wide_.get());
+  narrow_.reset();
 }
 
 void QuantileSketch::Widen(int lo, int hi) {
@@ -93,44 +114,63 @@ void QuantileSketch::ConvertToDense() {
   dense_ = true;
   used_lo_ = static_cast<uint16_t>(lo);
   used_hi_ = static_cast<uint16_t>(hi);
-  for (int i = 0; i < sparse_size_; ++i) buckets_[sparse_keys_[i] - base_] = sparse_counts_[i];
+  for (int i = 0; i < sparse_size_; ++i) AddDense(sparse_keys_[i], sparse_counts_[i]);
   sparse_size_ = 0;
 }
 
 void QuantileSketch::Cover(int lo, int hi) {
-  const int size = static_cast<int>(buckets_.size());
+  const int size = capacity_;
   if (lo >= base_ && hi < base_ + size) return;
   const int span = hi - lo + 1;
   // Centre the needed range in the array so that it can grow either way.
   if (span <= size) {
     const int new_base = std::clamp(lo - (size - span) / 2, 0, kNumBuckets - size);
     if (dense_) {
-      const int len = used_hi_ - used_lo_ + 1;
-      uint32_t* data = buckets_.data();
-      const int from = used_lo_ - base_;
-      const int to = used_lo_ - new_base;
-      std::memmove(data + to, data + from, len * sizeof(uint32_t));
-      std::fill(data, data + to, 0u);
-      std::fill(data + to + len, data + size, 0u);
+      if (wide_) {
+        Shift(wide_.get(), new_base);
+      } else {
+        Shift(narrow_.get(), new_base);
+      }
     }
     base_ = static_cast<uint16_t>(new_base);
     return;
   }
   const int new_size = std::min(kNumBuckets, span + kDenseSlack);
   const int new_base = std::clamp(lo - (new_size - span) / 2, 0, kNumBuckets - new_size);
-  std::vector<uint32_t> grown(new_size, 0u);
-  if (dense_) {
-    std::copy(buckets_.begin() + (used_lo_ - base_), buckets_.begin() + (used_hi_ - base_ + 1),
-              grown.begin() + (used_lo_ - new_base));
+  if (wide_) {
+    wide_ = Regrown(wide_.get(), new_size, new_base);
+  } else {
+    narrow_ = Regrown(narrow_.get(), new_size, new_base);
   }
-  buckets_.swap(grown);
+  capacity_ = static_cast<uint16_t>(new_size);
   base_ = static_cast<uint16_t>(new_base);
+}
+
+template <typename T>
+void QuantileSketch::Shift(T* data, int new_base) {
+  const int len = used_hi_ - used_lo_ + 1;
+  const int from = used_lo_ - base_;
+  const int to = used_lo_ - new_base;
+  std::memmove(data + to, data + from, len * sizeof(T));
+  std::fill(data, data + to, T{0});
+  std::fill(data + to + len, data + capacity_, T{0});
+}
+
+template <typename T>
+std::unique_ptr<T[]> QuantileSketch::Regrown(const T* data, int new_size, int new_base) const {
+  std::unique_ptr<T[]> grown = std::make_unique<T[]>(new_size);  // zeroed
+  if (dense_) {
+    std::copy(data + (used_lo_ - base_), data + (used_hi_ - base_ + 1),
+              grown.get() + (used_lo_ - new_base));
+  }
+  return grown;
 }
 
 void QuantileSketch::Merge(const QuantileSketch& other) {
   if (other.count_ == 0) return;
   if (&other == this) {
-    const QuantileSketch copy = other;
+    QuantileSketch copy;
+    copy.Merge(other);
     Merge(copy);
     return;
   }
@@ -161,14 +201,28 @@ void QuantileSketch::Merge(const QuantileSketch& other) {
     }
   }
   Widen(other.used_lo_, other.used_hi_);
-  for (int k = other.used_lo_; k <= other.used_hi_; ++k) {
-    buckets_[k - base_] += other.buckets_[k - other.base_];
+  if (other.wide_) {
+    MergeDense(other.wide_.get() + (other.used_lo_ - other.base_), other.used_lo_, other.used_hi_);
+  } else {
+    MergeDense(other.narrow_.get() + (other.used_lo_ - other.base_), other.used_lo_,
+               other.used_hi_);
   }
+}
+
+template <typename T>
+void QuantileSketch::MergeDense(const T* counts, int lo, int hi) {
+  for (int k = lo; k <= hi; ++k) AddDense(k, counts[k - lo]);
 }
 
 void QuantileSketch::Clear() {
   if (dense_) {
-    std::fill(buckets_.begin() + (used_lo_ - base_), buckets_.begin() + (used_hi_ - base_ + 1), 0u);
+    const int from = used_lo_ - base_;
+    const int to = used_hi_ - base_ + 1;
+    if (wide_) {
+      std::fill(wide_.get() + from, wide_.get() + to, 0u);
+    } else {
+      std::fill(narrow_.get() + from, narrow_.get() + to, uint16_t{0});
+    }
     dense_ = false;
   }
   sparse_size_ = 0;
@@ -203,17 +257,25 @@ double QuantileSketch::Quantile(double q) const {
       seen += sparse_counts_[i];
       if (seen > rank) return Clamped(ValueOf(sparse_keys_[i]));
     }
+  } else if (wide_) {
+    return DenseQuantile(wide_.get(), rank, seen);
   } else {
-    for (int k = used_lo_; k <= used_hi_; ++k) {
-      seen += buckets_[k - base_];
-      if (seen > rank) return Clamped(ValueOf(k));
-    }
+    return DenseQuantile(narrow_.get(), rank, seen);
+  }
+  return max_;  // unreachable while the counters add up to count_
+}
+
+template <typename T>
+double QuantileSketch::DenseQuantile(const T* data, uint64_t rank, uint64_t seen) const {
+  for (int k = used_lo_; k <= used_hi_; ++k) {
+    seen += data[k - base_];
+    if (seen > rank) return Clamped(ValueOf(k));
   }
   return max_;  // unreachable while the counters add up to count_
 }
 
 size_t QuantileSketch::MemoryBytes() const {
-  return sizeof(*this) + buckets_.capacity() * sizeof(uint32_t);
+  return sizeof(*this) + capacity_ * (wide_ ? sizeof(uint32_t) : sizeof(uint16_t));
 }
 
 }  // namespace tkmprom

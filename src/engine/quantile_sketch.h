@@ -19,14 +19,18 @@
 // are answered as 0 (clamped to the smallest sample); values above 1e5 s are
 // counted in the top bucket. NaN and infinite values are ignored.
 //
-// Memory: up to kSparseCapacity distinct buckets are held inline (no heap),
-// with 16-bit counts: a sub-window rarely sees more than 65535 answers in one
-// bucket, and one that would goes dense first. Beyond kSparseCapacity buckets
-// the sketch switches to a dense array that covers only the
-// range of buckets in use (plus a little slack), at most kNumBuckets
-// counters. Clear() goes back to the sparse form but keeps the dense array's
-// memory for reuse, so a sketch that is cleared and refilled with a similar
-// distribution does not allocate again.
+// Memory: a WindowedStats keeps 11 sketches per symbol, most of them empty
+// or nearly so, so the layout is compact. Up to kSparseCapacity distinct
+// buckets are held inline (no heap) with 16-bit counts: a sub-window rarely
+// sees more than 65535 answers in one bucket, and one that would goes dense
+// first. Beyond kSparseCapacity buckets the sketch switches to a dense array
+// that covers only the range of buckets in use (plus a little slack), at
+// most kNumBuckets counters; its counters are 16 bits until one would pass
+// 65535, and then 32 bits for good (counts and quantiles are exact either
+// way). Clear() goes back to the sparse form but keeps the dense array's
+// memory (and width) for reuse, so a sketch that is cleared and refilled with
+// a similar distribution does not allocate again. sizeof(QuantileSketch) is
+// 136 bytes.
 //
 // Thread safety: not thread-safe. One owner thread calls everything; const
 // methods may run concurrently only with other const methods.
@@ -35,7 +39,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 namespace tkmprom {
 
@@ -83,11 +87,32 @@ class QuantileSketch {
   void Cover(int lo, int hi);
   // Dense only: extends the used range to include keys [lo, hi].
   void Widen(int lo, int hi);
+  // Dense only: adds n to key's counter (inside the array), going wide if
+  // it would pass 65535.
+  void AddDense(int key, uint32_t n);
+  void Promote();  // narrow_ -> wide_
+  // Cover() helpers, for either counter width: moves the used range so that
+  // the array starts at key new_base; returns a zeroed array of new_size
+  // counters from key new_base with the used range copied in.
+  template <typename T>
+  void Shift(T* data, int new_base);
+  template <typename T>
+  std::unique_ptr<T[]> Regrown(const T* data, int new_size, int new_base) const;
+  // Adds counts[0 .. hi - lo] to keys lo .. hi (which the array covers).
+  template <typename T>
+  void MergeDense(const T* counts, int lo, int hi);
+  template <typename T>
+  double DenseQuantile(const T* data, uint64_t rank, uint64_t seen) const;
   double Clamped(double value) const;
 
-  // Dense form: buckets_[k - base_] counts key k; every counter outside
-  // [used_lo_, used_hi_] is zero, and all are zero while sparse.
-  std::vector<uint32_t> buckets_;
+  // Dense form: counter k - base_ counts key k; every counter outside
+  // [used_lo_, used_hi_] is zero, and all are zero while sparse. The
+  // capacity_ counters are 16 bits (narrow_) until one would pass 65535,
+  // then 32 bits (wide_) for good; exactly one of the two is set once the
+  // sketch has been dense.
+  std::unique_ptr<uint16_t[]> narrow_;
+  std::unique_ptr<uint32_t[]> wide_;
+  uint16_t capacity_ = 0;
   uint16_t base_ = 0;
   uint16_t used_lo_ = 0;
   uint16_t used_hi_ = 0;
@@ -103,6 +128,8 @@ class QuantileSketch {
   double min_ = 0;  // meaningful only while count_ > 0
   double max_ = 0;
 };
+
+static_assert(sizeof(QuantileSketch) <= 136, "see the member order and the Memory note");
 
 }  // namespace tkmprom
 

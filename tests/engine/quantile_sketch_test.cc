@@ -334,10 +334,60 @@ TEST(QuantileSketchTest, MergingSparseCountsPast65535GoesDenseAndStaysExact) {
   EXPECT_NEAR(b.Quantile(100001 / 160000.0), 0.3, 0.003);
 }
 
+// Dense counters are 16 bits until one would pass 65535, then 32 bits.
+TEST(QuantileSketchTest, DenseCountPast65535GoesWideAndStaysExact) {
+  QuantileSketch sketch;
+  for (int i = 0; i < 20; ++i) sketch.Add(0.01 * (i + 1));  // dense, 20 buckets
+  const size_t narrow = sketch.MemoryBytes();
+  for (int i = 0; i < 70000; ++i) sketch.Add(0.1);  // 0.1 = 0.01 * 10
+  EXPECT_GT(sketch.MemoryBytes(), narrow);          // 32-bit counters now
+  ASSERT_EQ(sketch.Count(), 70020u);
+  const double n = static_cast<double>(sketch.Count());
+  // Ranks 1-9 are 0.01-0.09, 10-70010 are 0.1, then 0.11 onwards.
+  EXPECT_NEAR(sketch.Quantile(9 / n), 0.09, 0.001);
+  EXPECT_NEAR(sketch.Quantile(10 / n), 0.1, 0.001);
+  EXPECT_NEAR(sketch.Quantile(70010 / n), 0.1, 0.001);
+  EXPECT_NEAR(sketch.Quantile(70011 / n), 0.11, 0.0011);
+  // Clear keeps the wide array; refilled, the counts are right again.
+  const size_t wide = sketch.MemoryBytes();
+  sketch.Clear();
+  for (int i = 0; i < 20; ++i) sketch.Add(0.01 * (i + 1));
+  EXPECT_EQ(sketch.MemoryBytes(), wide);
+  EXPECT_NEAR(sketch.Quantile(10 / 20.0), 0.1, 0.001);
+  EXPECT_NEAR(sketch.Quantile(11 / 20.0), 0.11, 0.0011);
+}
+
+TEST(QuantileSketchTest, MergingDenseCountsPast65535GoesWideAndStaysExact) {
+  QuantileSketch a;
+  QuantileSketch b;
+  for (QuantileSketch* s : {&a, &b}) {
+    for (int i = 0; i < 20; ++i) s->Add(0.01 * (i + 1));
+    for (int i = 0; i < 40000; ++i) s->Add(0.1);
+  }
+  const size_t narrow = a.MemoryBytes();
+  a.Merge(b);  // 0.1 holds 80002
+  EXPECT_GT(a.MemoryBytes(), narrow);
+  ASSERT_EQ(a.Count(), 80040u);
+  const double n = static_cast<double>(a.Count());
+  // Ranks 1-18 are 0.01-0.09 twice, 19-80020 are 0.1.
+  EXPECT_NEAR(a.Quantile(18 / n), 0.09, 0.001);
+  EXPECT_NEAR(a.Quantile(80020 / n), 0.1, 0.001);
+  EXPECT_NEAR(a.Quantile(80021 / n), 0.11, 0.0011);
+  // A wide sketch merged into a narrow one.
+  QuantileSketch c;
+  for (int i = 0; i < 20; ++i) c.Add(0.01 * (i + 1));
+  c.Merge(a);
+  ASSERT_EQ(c.Count(), 80060u);
+  EXPECT_NEAR(c.Quantile(27 / 80060.0), 0.09, 0.001);
+  EXPECT_NEAR(c.Quantile(28 / 80060.0), 0.1, 0.001);
+  EXPECT_NEAR(c.Quantile(80030 / 80060.0), 0.1, 0.001);
+  EXPECT_NEAR(c.Quantile(80031 / 80060.0), 0.11, 0.0011);
+}
+
 TEST(QuantileSketchTest, DenseCoversOnlyTheRangeInUse) {
   // 1 ms .. 60 s spans ln(60000) / ln(gamma) = 612 buckets.
   const QuantileSketch sketch = SketchOf(LogUniform(20000, 0.001, 60, 11));
-  EXPECT_LE(sketch.MemoryBytes(), sizeof(QuantileSketch) + (612 + 16) * sizeof(uint32_t));
+  EXPECT_LE(sketch.MemoryBytes(), sizeof(QuantileSketch) + (612 + 16) * sizeof(uint16_t));
   // Whatever the values, never more than the fixed bucket count.
   const QuantileSketch wide = SketchOf(LogUniform(20000, 1e-7, 1e8, 12));
   EXPECT_LE(wide.MemoryBytes(),
