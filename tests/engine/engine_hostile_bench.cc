@@ -72,7 +72,7 @@ void LabelFlood(size_t value_bytes) {
   constexpr int kHeartbeats = 6'000;
   for (int64_t i = 0; i < kHeartbeats; ++i) {
     char id[13];
-    std::snprintf(id, sizeof(id), "%012X", i + 1);
+    std::snprintf(id, sizeof(id), "%012X", static_cast<unsigned>(i + 1));
     std::string value = std::to_string(i) + "-";
     value.resize(value_bytes, 'v');
     const std::string hb = std::string(R"({"device":")") + id + R"(","firmware_version":"F)" +
