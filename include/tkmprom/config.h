@@ -67,7 +67,8 @@ struct Config {
   // The oldest snapshot a request is served from: a scrape sees every
   // publish the broker received more than this long before it.
   double snapshot_max_age_s = 1;
-  uint64_t max_devices = 100000;
+  uint64_t max_devices = 100000;  // at most kMaxDevicesLimit
+  static constexpr uint64_t kMaxDevicesLimit = 10000000;
   uint64_t max_symbols = 10000;
   bool per_device_metrics = false;
   std::string device_id_pattern = "^[0-9A-F]{12}$";

@@ -185,7 +185,7 @@ OptionResult ApplyOption(std::string_view name, std::string_view value, Config* 
     accepted = "a non-negative integer";
   } else if (name == "max_devices") {
     ok = ParseUnsigned(value, &config->max_devices) && config->max_devices >= 1 &&
-         config->max_devices <= 10000000;
+         config->max_devices <= Config::kMaxDevicesLimit;
     accepted = "an integer from 1 to 10000000";
   } else if (name == "max_symbols") {
     ok = ParseUnsigned(value, &config->max_symbols) && config->max_symbols >= 1 &&

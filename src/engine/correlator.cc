@@ -36,7 +36,7 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
 }
 
 bool Older(const RequestSlot& a, const RequestSlot& b) {
-  return a.requested_ns < b.requested_ns || (a.requested_ns == b.requested_ns && a.seq < b.seq);
+  return a.time_ns < b.time_ns || (a.time_ns == b.time_ns && a.seq < b.seq);
 }
 
 bool IsError(AnswerKind kind) {
@@ -149,7 +149,7 @@ int Correlator::AllocateSlot(Device& d, int64_t now_ns) {
   // A record older than request_timeout no longer classifies anything.
   for (size_t i = 0; i < d.slots.size(); ++i) {
     const RequestSlot& s = d.slots[i];
-    if (s.state != State::kPending && now_ns - s.resolved_ns > timeout_ns_) {
+    if (s.state != State::kPending && now_ns - s.time_ns > timeout_ns_) {
       return static_cast<int>(i);
     }
   }
@@ -166,7 +166,7 @@ int Correlator::AllocateSlot(Device& d, int64_t now_ns) {
   for (size_t i = 0; i < d.slots.size(); ++i) {
     const RequestSlot& s = d.slots[i];
     if (s.state == State::kPending) continue;
-    if (oldest < 0 || s.resolved_ns < d.slots[oldest].resolved_ns) oldest = static_cast<int>(i);
+    if (oldest < 0 || s.time_ns < d.slots[oldest].time_ns) oldest = static_cast<int>(i);
   }
   return oldest;
 }
@@ -202,8 +202,7 @@ void Correlator::OnRequest(uint32_t device_id, std::string_view symbol, int64_t 
   s.state = State::kPending;
   s.label = label;
   s.backend = symbols_->BackendOf(label, label_name);
-  s.requested_ns = now_ns;
-  s.resolved_ns = 0;
+  s.time_ns = now_ns;
   s.seq = next_seq_++;
   symbols_->RecordRequest(label, now_ns);
   backends_->RecordRequest(s.backend);
@@ -222,7 +221,7 @@ int Correlator::Match(const Device& d, State state, AnswerKind kind, const Devic
     for (size_t i = 0; i < d.slots.size(); ++i) {
       const RequestSlot& s = d.slots[i];
       if (s.state != state) continue;
-      if (state != State::kPending && s.resolved_ns < min_resolved_ns) continue;
+      if (state != State::kPending && s.time_ns < min_resolved_ns) continue;
       if (!pred(s)) continue;
       if (found < 0 || Older(s, d.slots[found])) found = static_cast<int>(i);
     }
@@ -275,12 +274,12 @@ void Correlator::KeepRecord(Device& d, uint32_t slot, State state, int64_t resol
     if (i == slot || r.state != state || r.symbol != s.symbol) continue;
     // The same outcome for the same symbol: one record, the latest, answers
     // for both (see the file comment), and this slot is free again.
-    r.resolved_ns = std::max(r.resolved_ns, resolved_ns);
+    r.time_ns = std::max(r.time_ns, resolved_ns);
     s.state = State::kFree;
     return;
   }
   s.state = state;
-  s.resolved_ns = resolved_ns;
+  s.time_ns = resolved_ns;
 }
 
 void Correlator::TimeOut(uint32_t device_id, uint32_t slot, int64_t at_ns) {
@@ -331,9 +330,9 @@ void Correlator::OnAnswer(uint32_t device_id, AnswerKind kind, const DeviceMessa
     const int i = Match(d, State::kPending, kind, m, 0);
     if (i < 0) break;
     RequestSlot& s = d.slots[i];
-    if (now_ns - s.requested_ns >= timeout_ns_) {
+    if (now_ns - s.time_ns >= timeout_ns_) {
       // Overdue but not swept yet: it timed out before this answer came.
-      TimeOut(device_id, static_cast<uint32_t>(i), s.requested_ns + timeout_ns_);
+      TimeOut(device_id, static_cast<uint32_t>(i), s.time_ns + timeout_ns_);
       continue;
     }
     Dequeue(device_id, static_cast<uint32_t>(i));
@@ -342,7 +341,7 @@ void Correlator::OnAnswer(uint32_t device_id, AnswerKind kind, const DeviceMessa
       backends_->RecordError(s.backend);
       ++d.errors;
     } else {
-      const double latency_s = std::max<int64_t>(now_ns - s.requested_ns, 0) / 1e9;
+      const double latency_s = std::max<int64_t>(now_ns - s.time_ns, 0) / 1e9;
       symbols_->RecordResponse(s.label, now_ns, latency_s);
       backends_->RecordResponse(s.backend, latency_s);
       ++d.responses;
@@ -376,7 +375,7 @@ void Correlator::Sweep(int64_t now_ns) {
   // (tests only) waits behind the later deadlines queued before it.
   while (queue_head_.device != SlotRef::kNoDevice) {
     const SlotRef head = queue_head_;
-    const int64_t deadline_ns = SlotAt(head).requested_ns + timeout_ns_;
+    const int64_t deadline_ns = SlotAt(head).time_ns + timeout_ns_;
     if (deadline_ns > now_ns) break;
     TimeOut(head.device, head.slot, deadline_ns);
   }

@@ -17,7 +17,7 @@
 //
 // Timeouts: all requests share one timeout, so deadlines enter a FIFO in
 // request order, and Sweep() times out requests from its head while their
-// deadline (requested_ns + request_timeout) has passed. The FIFO is a doubly
+// deadline (RequestSlot::time_ns + request_timeout) has passed. The FIFO is a doubly
 // linked list threaded through the pending RequestSlots themselves
 // (RequestSlot::queue_prev/queue_next): a slot is linked exactly while it is
 // pending, so an answered, timed-out or forgotten request leaves in O(1) and a
@@ -87,7 +87,7 @@ class Correlator {
   // A device keeps at most this many request slots (pending + recent
   // outcomes); a request needing more while all are pending is refused and
   // counted in refused() (tracking_dropped_total{table="pending"}).
-  static constexpr size_t kMaxSlotsPerDevice = 64;
+  static constexpr size_t kMaxSlotsPerDevice = 64;  // SlotRef::slot has 6 bits
   static constexpr size_t kSlotGrowth = 4;
   // Distinct symbols per device counted with per_device_metrics.
   static constexpr size_t kMaxPerDeviceSymbols = 64;
@@ -153,6 +153,8 @@ class Correlator {
   SlotRef queue_tail_;
   size_t queue_size_ = 0;
 };
+
+static_assert(Correlator::kMaxSlotsPerDevice <= 64, "a SlotRef names a slot in 6 bits");
 
 }  // namespace tkmprom
 

@@ -49,30 +49,38 @@
 
 namespace tkmprom {
 
-// Names one request slot of one device: (device id, index in its slots).
+// Names one request slot of one device: (device id, index in its slots), in
+// 32 bits, so that a RequestSlot, which holds two, is one cache line.
 struct SlotRef {
-  static constexpr uint32_t kNoDevice = UINT32_MAX;
-  uint32_t device = kNoDevice;  // kNoDevice: no slot (end of a list)
-  uint32_t slot = 0;
+  static constexpr uint32_t kNoDevice = (uint32_t{1} << 26) - 1;
+  SlotRef() : device(kNoDevice), slot(0) {}
+  SlotRef(uint32_t device_id, uint32_t slot_index) : device(device_id), slot(slot_index) {}
+  uint32_t device : 26;  // kNoDevice: no slot (end of a list)
+  uint32_t slot : 6;     // < Correlator::kMaxSlotsPerDevice
 };
+static_assert(sizeof(SlotRef) == 4);
+static_assert(Config::kMaxDevicesLimit < SlotRef::kNoDevice, "device ids fit beside kNoDevice");
 
 // One request of a device, pending or recently resolved.
-// Members ordered so that the small ones share one 8-byte word (80 bytes).
-struct RequestSlot {
+// One cache line (64 bytes, aligned): a device's slots are scanned for each
+// answer, and that scan is where the correlator waits for memory (issue 15,
+// perf annotate). A pending slot needs when it was requested, a record only
+// when it was resolved, so the two share time_ns.
+struct alignas(64) RequestSlot {
   enum class State : uint8_t { kFree, kPending, kAnswered, kTimedOut };
   std::string symbol;  // the requested symbol, "" for a request without one
+  // kPending: when requested; kAnswered / kTimedOut: when resolved.
+  int64_t time_ns = 0;
+  uint64_t seq = 0;    // request order, for "oldest" among equal times
   uint32_t label = 0;  // SymbolTable id the request was counted under
   State state = State::kFree;
   Backend backend = Backend::kUnknown;  // BackendLedger entry it was counted under
-  int64_t requested_ns = 0;
-  int64_t resolved_ns = 0;  // when answered / timed out
-  uint64_t seq = 0;         // request order, for "oldest" among equal times
   // Neighbours in the Correlator's deadline queue; linked while kPending.
   SlotRef queue_prev;
   SlotRef queue_next;
 };
 
-static_assert(sizeof(RequestSlot) <= 80, "see the member order");
+static_assert(sizeof(RequestSlot) == 64, "see the member order");
 
 // Requests and answers of one device for one symbol label, kept only with
 // per_device_metrics.

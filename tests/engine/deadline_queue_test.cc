@@ -160,7 +160,7 @@ TEST(DeadlineQueueTest, QueueHoldsExactlyThePendingRequests) {
         for (uint32_t id : ids) {
           for (const RequestSlot& s : t.devices.Get(id).slots) {
             if (s.state == RequestSlot::State::kPending) {
-              ASSERT_GT(s.requested_ns + 2'000 * kMs, now) << step;
+              ASSERT_GT(s.time_ns + 2'000 * kMs, now) << step;
             }
           }
         }
