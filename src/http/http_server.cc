@@ -345,7 +345,7 @@ struct HttpServer::Handlers {
     }
     std::shared_ptr<const RenderedBody> body = server->cache_.Get(snapshot, format, gzip);
     // Rendered: the cached bodies answer the scrapes within the bound.
-    server->holder_->Release(snapshot.get());
+    server->holder_->Release(snapshot);
     return QueueCached(connection, std::move(body),
                        {{MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding"}});
   }
@@ -615,7 +615,7 @@ void HttpServer::PrepareRenders(const std::shared_ptr<const Snapshot>& snapshot)
     // Out of memory: a scrape will try again on its own path.
     return;
   }
-  holder_->Release(snapshot.get());
+  holder_->Release(snapshot);
 }
 
 }  // namespace tkmprom

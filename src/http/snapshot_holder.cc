@@ -19,16 +19,16 @@ void SnapshotHolder::Publish(std::shared_ptr<const Snapshot> snapshot) {
   // `snapshot` now holds the previous one; it is released here, unlocked.
 }
 
-void SnapshotHolder::Release(const Snapshot* rendered) {
+void SnapshotHolder::Release(const std::shared_ptr<const Snapshot>& rendered) {
   // Without an engine serving requests nobody would build a new one.
   if (!serving_.load(std::memory_order_acquire)) return;
   std::shared_ptr<const Snapshot> released;
   {
     MutexLock lock(&mu_);
-    if (rendered == nullptr || current_.get() != rendered) return;
+    if (rendered == nullptr || current_ != rendered) return;
     current_.swap(released);
   }
-  // `released` is destroyed here, unlocked, unless a reader still pins it.
+  // `released` lets go here, unlocked; the caller still holds the snapshot.
 }
 
 std::shared_ptr<const Snapshot> SnapshotHolder::Get() const {

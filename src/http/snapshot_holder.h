@@ -7,8 +7,8 @@
 // and sleeps in WaitForRequest() when the ring is empty, so a request wakes
 // it at once.
 //
-// Once its /metrics bodies are rendered, the server lets the holder go of a
-// snapshot (Release()): the bodies answer scrapes within the freshness
+// Once a snapshot's /metrics bodies are rendered, the server has the holder
+// let go of it (Release()): the bodies answer scrapes within the freshness
 // bound, and a request that needs the snapshot itself (the JSON API, the
 // status page, a format not rendered yet) asks for a new one, as it would
 // once the bound passed. At rest the companion then holds the rendered
@@ -49,9 +49,9 @@ class SnapshotHolder {
   void Publish(std::shared_ptr<const Snapshot> snapshot) EXCLUDES(mu_);
 
   // Forgets the current snapshot if it is `rendered` (later ones stay) and an
-  // engine serves requests (ServeRequests()); its readers keep it alive
-  // until they let go. Released outside the lock.
-  void Release(const Snapshot* rendered) EXCLUDES(mu_);
+  // engine serves requests (ServeRequests()); its readers, the caller among
+  // them, keep it alive until they let go.
+  void Release(const std::shared_ptr<const Snapshot>& rendered) EXCLUDES(mu_);
 
   // The latest published snapshot unless released, or nullptr (also before
   // the first Publish()).
@@ -61,8 +61,8 @@ class SnapshotHolder {
   // most `max_age_ns` before `now_ns` and not released, or if no engine
   // serves requests.
   // Otherwise asks the engine thread for a new one and waits up to
-  // `wait_ns` for it; then returns the latest (possibly still old, or null
-  // if none was ever published).
+  // `wait_ns` for it; then returns the latest held (possibly still old, or
+  // null if none is held).
   std::shared_ptr<const Snapshot> GetFresh(int64_t now_ns, int64_t max_age_ns, int64_t wait_ns)
       EXCLUDES(mu_);
 

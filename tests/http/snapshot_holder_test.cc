@@ -100,12 +100,12 @@ TEST(SnapshotHolderTest, ReleaseForgetsOnlyTheRenderedSnapshot) {
   holder.Publish(Made(1, 10 * kSecond));
   const std::shared_ptr<const Snapshot> first = holder.Get();
   holder.Publish(Made(2, 11 * kSecond));
-  holder.Release(first.get());  // an older one: the current stays
+  holder.Release(first);  // an older one: the current stays
   ASSERT_NE(holder.Get(), nullptr);
   EXPECT_EQ(holder.Get()->generation, 2u);
   std::shared_ptr<const Snapshot> pinned = holder.Get();
   std::weak_ptr<const Snapshot> watch = pinned;
-  holder.Release(pinned.get());
+  holder.Release(pinned);
   EXPECT_EQ(holder.Get(), nullptr);
   EXPECT_EQ(pinned->generation, 2u) << "a reader keeps what it got";
   pinned.reset();
@@ -115,7 +115,7 @@ TEST(SnapshotHolderTest, ReleaseForgetsOnlyTheRenderedSnapshot) {
 TEST(SnapshotHolderTest, WithoutAnEngineNothingIsReleased) {
   SnapshotHolder holder;
   holder.Publish(Made(1, 0));
-  holder.Release(holder.Get().get());
+  holder.Release(holder.Get());
   ASSERT_NE(holder.Get(), nullptr) << "nobody could build another";
 }
 
@@ -123,7 +123,7 @@ TEST(SnapshotHolderTest, AReleasedSnapshotIsAskedForAgainWithinTheBound) {
   SnapshotHolder holder;
   holder.ServeRequests();
   holder.Publish(Made(1, 10 * kSecond));
-  holder.Release(holder.Get().get());
+  holder.Release(holder.Get());
   std::thread engine([&] {
     while (!holder.Requested()) holder.WaitForRequest(kSecond);
     holder.Publish(Made(2, 10 * kSecond + 1));
