@@ -16,6 +16,41 @@ inline uint64_t Mix(uint64_t h) {
   return h;
 }
 
+uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+uint32_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// The last 1 to 8 bytes of a name as one word, with fixed-size loads only (a
+// memcpy of a variable length is a library call, and names are hashed and
+// compared for nearly every observation): overlapping loads when the name
+// has at least 8 (or 4) bytes, else its first, middle and last byte. For a
+// given length the word determines the bytes, so equal words mean equal
+// tails.
+uint64_t Tail(const char* name, size_t size, size_t n) {
+  if (size >= 8) return Load64(name + size - 8);
+  const char* p = name + size - n;
+  if (n >= 4) return Load32(p) | (static_cast<uint64_t>(Load32(p + n - 4)) << 32);
+  return static_cast<uint64_t>(static_cast<unsigned char>(p[0])) |
+         (static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
+         (static_cast<uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
+}
+
+// memcmp(a, b, n) == 0 for names, with fixed-size loads up to 16 bytes.
+bool SameBytes(const char* a, const char* b, size_t n) {
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n >= 8) return Load64(a) == Load64(b) && Load64(a + n - 8) == Load64(b + n - 8);
+  if (n == 0) return true;
+  return Tail(a, n, n) == Tail(b, n, n);
+}
+
 uint64_t RandomSeed() {
   uint64_t seed = 0;
   if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed)) {
@@ -40,20 +75,14 @@ uint32_t StringIndex::Hash(std::string_view name) const {
     p += 8;
     n -= 8;
   }
-  if (n > 0) {
-    uint64_t k = 0;
-    std::memcpy(&k, p, n);
-    h = Mix(h ^ k) * 0x9e3779b97f4a7c15ULL;
-  }
+  if (n > 0) h = Mix(h ^ Tail(name.data(), name.size(), n)) * 0x9e3779b97f4a7c15ULL;
   const auto h32 = static_cast<uint32_t>(Mix(h));
   return h32 < 2 ? h32 + 2 : h32;
 }
 
 bool StringIndex::Equal(const Slot& slot, uint32_t hash, std::string_view name) const {
   if (slot.hash != hash || slot.length != name.size()) return false;
-  if (name.size() <= kInlineBytes) {
-    return std::memcmp(slot.inline_name, name.data(), name.size()) == 0;
-  }
+  if (name.size() <= kInlineBytes) return SameBytes(slot.inline_name, name.data(), name.size());
   const char* stored;
   std::memcpy(&stored, slot.inline_name, sizeof(stored));
   return std::memcmp(stored, name.data(), name.size()) == 0;

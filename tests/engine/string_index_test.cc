@@ -21,6 +21,25 @@ TEST(StringIndexTest, FindsWhatWasInsertedAndNothingElse) {
   EXPECT_EQ(index.size(), 2u);
 }
 
+// Names are hashed and compared a word at a time, with overlapping loads for
+// the last bytes: every byte of every length must still tell names apart.
+TEST(StringIndexTest, NamesDifferingInOneByteAreDifferentAtEveryLengthAndPosition) {
+  for (size_t length = 1; length <= 25; ++length) {
+    std::deque<std::string> names = {std::string(length, 'a')};
+    for (size_t at = 0; at < length; ++at) {
+      names.push_back(names[0]);
+      names.back()[at] = 'b';
+    }
+    StringIndex index;
+    for (uint32_t i = 0; i < names.size(); ++i) index.Insert(names[i], i);
+    for (uint32_t i = 0; i < names.size(); ++i) {
+      EXPECT_EQ(index.Find(names[i]), i) << "length " << length << ", name " << names[i];
+    }
+    EXPECT_EQ(index.Find(std::string(length, 'c')), StringIndex::kNone) << length;
+    EXPECT_EQ(index.Find(std::string(length + 1, 'a')), StringIndex::kNone) << length;
+  }
+}
+
 TEST(StringIndexTest, LongNamesAreComparedInTheCallersStorage) {
   std::deque<std::string> names = {std::string(21, 'x'), std::string(21, 'x') + "y",
                                    std::string(300, 'z')};
