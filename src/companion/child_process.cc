@@ -71,6 +71,12 @@ std::vector<std::string> ChildArgv(const ChildArgs& args) {
   return argv;
 }
 
+std::string OwnExecutable() {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  return n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string();
+}
+
 void PrepareChild(pid_t parent, const char* name) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(0);

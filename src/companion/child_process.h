@@ -31,8 +31,8 @@ struct ChildArgs {
   uint64_t ring_bytes = 0;  // the message ring's capacity (from the broker)
   std::string mosquitto_version;
   bool ready = false;  // kReadyFd is open: say "ready" or why not
-  // The supervisor only: the tkmprom-companion to start (an absolute path);
-  // empty: its own executable. Never passed on (ChildArgv).
+  // The supervisor only: the tkmprom-companion to start (an absolute path),
+  // which RunSupervisor() requires. Never passed on (ChildArgv).
   std::string companion_path;
 };
 
@@ -40,6 +40,9 @@ struct ChildArgs {
 // [--mosquitto-version=V] [--ready] [--companion=/ABSOLUTE/PATH]`; false and
 // *error if it cannot.
 bool ParseChildArgs(int argc, char** argv, ChildArgs* out, std::string* error);
+
+// This process's executable (/proc/self/exe), or "" if it cannot be read.
+std::string OwnExecutable();
 
 // The command line that starts a process with `args` (for the supervisor to
 // start the companion): everything but companion_path.

@@ -23,18 +23,14 @@ constexpr char kSupervisorName[] = "tkmprom-supervisor";
 
 // The supervisor lives as long as the broker and needs none of this
 // executable's HTTP, TLS, JSON and expression libraries: it replaces its
-// image with tkmprom-supervisor beside this executable (same pid, so it stays
-// the broker's child and keeps PR_SET_PDEATHSIG), telling it to start this
-// executable as the companion. Returns only when it cannot; the caller then
+// image with tkmprom-supervisor beside `self`, this executable (same pid, so
+// it stays the broker's child and keeps PR_SET_PDEATHSIG), telling it to start
+// `self` as the companion. Returns only when it cannot; the caller then
 // supervises in-process, as before tkmprom-supervisor existed.
-void ExecSmallSupervisor(int argc, char** argv) {
-  char self[4096];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) return;
-  const std::string exe(self, static_cast<size_t>(n));
-  const size_t slash = exe.rfind('/');
+void ExecSmallSupervisor(int argc, char** argv, const std::string& self) {
+  const size_t slash = self.rfind('/');
   if (slash == std::string::npos) return;
-  std::string supervisor = exe.substr(0, slash + 1) + kSupervisorName;
+  std::string supervisor = self.substr(0, slash + 1) + kSupervisorName;
   if (access(supervisor.c_str(), X_OK) != 0) {
     tkmprom::WriteLogLine(tkmprom::kLogFd, tkmprom::LogLevel::kNotice,
                           std::string("tkmprom: no ") + kSupervisorName +
@@ -42,7 +38,7 @@ void ExecSmallSupervisor(int argc, char** argv) {
                               "tkmprom-companion");
     return;
   }
-  std::string companion = "--companion=" + exe;
+  std::string companion = "--companion=" + self;
   std::vector<char*> args = {supervisor.data()};
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]).rfind("--companion=", 0) != 0) args.push_back(argv[i]);
@@ -65,7 +61,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   const bool supervisor = args.role == tkmprom::ChildArgs::Role::kSupervisor;
-  if (supervisor) ExecSmallSupervisor(argc, argv);
+  if (supervisor) {
+    // The companion the supervisor starts is this executable, wherever the
+    // supervisor runs.
+    args.companion_path = tkmprom::OwnExecutable();
+    if (!args.companion_path.empty()) ExecSmallSupervisor(argc, argv, args.companion_path);
+  }
   tkmprom::PrepareChild(args.parent, supervisor ? "tkmprom-sup" : "tkmprom");
   int status = 1;
   try {

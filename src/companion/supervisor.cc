@@ -99,17 +99,12 @@ int RunSupervisor(const ChildArgs& args) {
     Log(LogLevel::kError, "tkmprom: supervisor: " + error);
     return 1;
   }
-  // The companion: the tkmprom-companion that exec'd tkmprom-supervisor, or
-  // this very executable when it is tkmprom-companion itself.
-  std::string exe = args.companion_path;
+  // The tkmprom-companion that exec'd tkmprom-supervisor, or that runs this
+  // supervisor itself (src/companion/main.cc).
+  const std::string& exe = args.companion_path;
   if (exe.empty()) {
-    char self[4096];
-    const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0) {
-      Log(LogLevel::kError, "tkmprom: supervisor cannot find its own executable");
-      return 1;
-    }
-    exe.assign(self, static_cast<size_t>(n));
+    Log(LogLevel::kError, "tkmprom: supervisor: no companion executable to start");
+    return 1;
   }
   ChildArgs child = args;
   child.role = ChildArgs::Role::kCompanion;

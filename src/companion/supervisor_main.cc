@@ -3,7 +3,7 @@
 // one (execv, same pid) before doing anything else, so the long-lived
 // supervisor maps the C and C++ runtime only, not the companion's HTTP, TLS,
 // JSON and expression libraries. It starts the companion from --companion=,
-// the tkmprom-companion that exec'd it.
+// the tkmprom-companion that exec'd it (required).
 #include <unistd.h>
 
 #include <cstdio>
@@ -26,6 +26,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "tkmprom-supervisor: only --supervise; the companion is "
                  "tkmprom-companion\n");
+    return 2;
+  }
+  if (args.companion_path.empty()) {
+    std::fprintf(stderr,
+                 "tkmprom-supervisor: --companion=PATH is required (tkmprom-companion "
+                 "--supervise passes it)\n");
     return 2;
   }
   tkmprom::PrepareChild(args.parent, "tkmprom-sup");

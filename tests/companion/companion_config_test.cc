@@ -93,6 +93,13 @@ TEST(ChildArgsTest, TheSupervisorIsToldWhichCompanionToStartAndDoesNotPassItOn) 
   EXPECT_EQ(plain.companion_path, "");
 }
 
+TEST(ChildArgsTest, OwnExecutableIsThisTestBinary) {
+  const std::string self = OwnExecutable();
+  ASSERT_FALSE(self.empty());
+  EXPECT_EQ(self.front(), '/') << self;
+  EXPECT_EQ(self.substr(self.rfind('/') + 1), "companion_config_test") << self;
+}
+
 TEST(ChildArgsTest, TheCompanionPathMustBeAbsolute) {
   char name[] = "tkmprom-supervisor";
   char role[] = "--supervise";
