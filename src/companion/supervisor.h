@@ -14,6 +14,7 @@
 namespace tkmprom {
 
 // Runs until SIGTERM/SIGINT (or the broker's death); returns the exit status.
+// Starts the companion from args.companion_path (required).
 int RunSupervisor(const ChildArgs& args);
 
 // Pause before the n-th consecutive restart (n >= 1): 1 s, 2 s, 4 s, ... 30 s.
